@@ -1,0 +1,124 @@
+# cgwarden — see README.md. `make` builds, `make check` tests, `make run` runs the daemon.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+SANITIZE ?= 0
+VERSION := 0.1.0
+
+# Debian packages a fresh Debian 12 machine needs to build, run and test.
+DEB_PACKAGES := build-essential pkg-config curl libcgroup-dev libsystemd-dev libsqlite3-dev \
+	libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev
+PKGS := libcgroup libsystemd sqlite3 libmicrohttpd jansson libcurl
+
+# Lazy on purpose: pkg-config runs only once `make deps` has installed the packages.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka)
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
+ifeq ($(SANITIZE),1)
+CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+ALL_CFLAGS = $(CFLAGS) $(WARN) -D_GNU_SOURCE -DCGWARDEN_VERSION='"$(VERSION)"' -Ilib -I$(BUILD)/gen \
+	$(PKG_CFLAGS) -MMD -MP
+
+LIB_SRC := $(wildcard lib/*.c)
+DAEMON_SRC := $(wildcard daemon/*.c)
+CLI_SRC := $(wildcard cli/*.c)
+UNIT_SRC := $(wildcard tests/unit/test-*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/store-migrations.o
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/%)
+
+.PHONY: all deps run check test-build unit integration bench install lint format check-format clean
+all: $(BUILD)/cgwardend $(BUILD)/cgwarden $(BUILD)/cgwarden-bench
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# Each schema/NNN-*.sql becomes one migration string, in file name order.
+$(BUILD)/gen/store-migrations.c: $(sort $(wildcard schema/*.sql)) Makefile
+	@mkdir -p $(@D)
+	{ echo '#include "store-migrate.h"'; echo 'const char *const store_migrations[] = {'; \
+	  for f in $(sort $(wildcard schema/*.sql)); do \
+	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' "$$f"; echo ','; done; \
+	  echo '};'; echo 'const size_t store_migrations_count = sizeof store_migrations / sizeof *store_migrations;'; \
+	} > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/libcgwarden.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/cgwardend: $(DAEMON_OBJ) $(BUILD)/libcgwarden.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
+
+$(BUILD)/cgwarden: $(CLI_OBJ) $(BUILD)/libcgwarden.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+$(BUILD)/cgwarden-bench: $(BUILD)/obj/bench/bench.o $(BUILD)/libcgwarden.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+$(BUILD)/test-%: $(BUILD)/obj/tests/unit/test-%.o $(BUILD)/libcgwarden.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS) -lm
+
+# Installs whatever Debian package is missing (needs root, as the daemon does).
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+	  | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing </dev/null; \
+	fi
+
+run: deps
+	$(MAKE) --no-print-directory all
+	$(BUILD)/cgwardend --print-dashboard-url
+
+test-build:
+	$(MAKE) --no-print-directory BUILD=build/test SANITIZE=1 build/test/cgwardend build/test/cgwarden \
+	  $(UNIT_SRC:tests/unit/%.c=build/test/%)
+
+check: deps
+	$(MAKE) --no-print-directory all lint
+	$(MAKE) --no-print-directory test-build
+	tests/run-all.sh build/test
+
+bench: deps
+	$(MAKE) --no-print-directory all
+	bench/run.sh $(BUILD)
+
+install: $(BUILD)/cgwardend $(BUILD)/cgwarden
+	install -Dm755 $(BUILD)/cgwardend $(DESTDIR)$(PREFIX)/sbin/cgwardend
+	install -Dm755 $(BUILD)/cgwarden $(DESTDIR)$(PREFIX)/bin/cgwarden
+	install -Dm644 units/cgwardend.service $(DESTDIR)$(PREFIX)/lib/systemd/system/cgwardend.service
+	sed -i 's|@SBINDIR@|$(PREFIX)/sbin|' $(DESTDIR)$(PREFIX)/lib/systemd/system/cgwardend.service
+	install -d $(DESTDIR)$(PREFIX)/share/cgwarden/web
+	install -m644 web/* $(DESTDIR)$(PREFIX)/share/cgwarden/web/
+
+# Each third-party header belongs to exactly one module (STYLE.md).
+lint:
+	@fail=0; for pair in libcgroup.h:lib/cg-driver-v1.c sqlite3.h:lib/store.c microhttpd.h:daemon/http.c \
+	  curl/curl.h:cli/http-client.c; do \
+	  h=$${pair%%:*}; owner=$${pair#*:}; \
+	  for f in $$(grep -l "#include <$$h>" lib/*.c lib/*.h daemon/*.c daemon/*.h cli/*.c cli/*.h bench/*.c 2>/dev/null); do \
+	    [ "$$f" = "$$owner" ] || [ "$${f#bench/}" != "$$f" ] || { echo "lint: $$f includes <$$h>; only $$owner may"; fail=1; }; \
+	  done; done; exit $$fail
+
+format:
+	clang-format -i lib/*.[ch] daemon/*.[ch] cli/*.[ch] tests/unit/*.c bench/*.c
+
+check-format:
+	clang-format --dry-run --Werror lib/*.[ch] daemon/*.[ch] cli/*.[ch] tests/unit/*.c bench/*.c
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,57 @@
+#include "cg-driver.h"
+
+#include <linux/magic.h>
+#include <string.h>
+#include <sys/statfs.h>
+
+static const char *const controller_names[_CG_CTRL_COUNT] = {
+        [CG_CTRL_CPU] = "cpu",         [CG_CTRL_CPUACCT] = "cpuacct", [CG_CTRL_CPUSET] = "cpuset",
+        [CG_CTRL_MEMORY] = "memory",   [CG_CTRL_BLKIO] = "blkio",     [CG_CTRL_DEVICES] = "devices",
+        [CG_CTRL_FREEZER] = "freezer", [CG_CTRL_PIDS] = "pids",
+};
+
+const char *cg_controller_name(CgController c) { return controller_names[c]; }
+
+const char *cg_freeze_state_name(CgFreezeState s) {
+        return s == CG_FROZEN ? "FROZEN" : s == CG_FREEZING ? "FREEZING" : "THAWED";
+}
+
+/* Documentation/admin-guide/cgroup-v2.rst "Mounting": a cgroup2 filesystem at /sys/fs/cgroup is
+ * the unified layout; a tmpfs there holds v1 hierarchies, plus /unified on hybrid hosts. */
+static int detect_layout(const char **ret) {
+        struct statfs fs;
+        if (statfs("/sys/fs/cgroup", &fs) < 0)
+                return -errno;
+        if (fs.f_type == CGROUP2_SUPER_MAGIC) {
+                *ret = "unified";
+                return 0;
+        }
+        if (statfs("/sys/fs/cgroup/unified", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC)
+                *ret = "hybrid";
+        else
+                *ret = "v1";
+        return 0;
+}
+
+int cg_driver_open(const char *kind, const char *root, CgDriver **ret, CgError *err) {
+        const char *layout = NULL;
+        int r;
+
+        if (strcmp(kind, "auto") != 0 && strcmp(kind, "cgroupfs") != 0)
+                return cg_error_set(err, -EINVAL, "invalid_driver", NULL,
+                                    "unknown driver, expected auto or cgroupfs");
+        r = detect_layout(&layout);
+        if (r < 0)
+                return cg_error_set(err, r, "no_cgroupfs", NULL, "cannot stat /sys/fs/cgroup: %s",
+                                    strerror(-r));
+        if (strcmp(layout, "unified") == 0)
+                return cg_error_set(err, -EOPNOTSUPP, "layout_unsupported", NULL,
+                                    "this host has a pure cgroup v2 hierarchy; only v1 and hybrid "
+                                    "hosts are supported so far");
+        return cg_driver_v1_open(root, layout, ret, err);
+}
+
+void cg_driver_free(CgDriver *d) {
+        if (d)
+                d->ops->free(d);
+}

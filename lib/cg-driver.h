@@ -1,0 +1,89 @@
+/* How groups are realised. One interface, one implementation per way of doing it:
+ * cgroupfs on v1/hybrid hosts (cg-driver-v1.c) today, cgroup v2 and systemd later.
+ * Callers above this line see names and CgLimits, never kernel files or unit properties. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cg-error.h"
+#include "cg-limits.h"
+
+typedef enum CgController {
+        CG_CTRL_CPU,
+        CG_CTRL_CPUACCT,
+        CG_CTRL_CPUSET,
+        CG_CTRL_MEMORY,
+        CG_CTRL_BLKIO,
+        CG_CTRL_DEVICES,
+        CG_CTRL_FREEZER,
+        CG_CTRL_PIDS,
+        _CG_CTRL_COUNT,
+} CgController;
+
+const char *cg_controller_name(CgController c);
+
+typedef enum CgFreezeState {
+        CG_THAWED,
+        CG_FREEZING,
+        CG_FROZEN,
+} CgFreezeState;
+
+const char *cg_freeze_state_name(CgFreezeState s);
+
+#define CG_DEPTH_MAX 16
+
+/* A group as the chain of validated names below the daemon's root, outermost first. */
+typedef struct CgGroupPath {
+        const char *names[CG_DEPTH_MAX];
+        size_t depth;
+} CgGroupPath;
+
+/* apply_limits flags */
+#define CG_APPLY_ONLY_DRIFTED 1u /* read each value first and write only what differs */
+
+#define CG_FREEZE_TIMEOUT_USEC (5 * 1000000u)
+#define CG_KILL_TIMEOUT_USEC (5 * 1000000u)
+
+typedef struct CgDriver CgDriver;
+
+typedef struct CgDriverOps {
+        const char *name;
+        void (*free)(CgDriver *d);
+        /* Creates the group in every hierarchy; a part that exists already is kept.
+         * Returns 1 if anything was created, 0 if it all existed. Undoes its own mkdirs on error. */
+        int (*create)(CgDriver *d, const CgGroupPath *g, CgError *err);
+        /* 1 if the group exists completely, 0 if any part is missing. */
+        int (*exists)(CgDriver *d, const CgGroupPath *g);
+        /* Makes the kernel hold `want`: keys in want->set get their values, keys in
+         * want->clear get the kernel default. With CG_APPLY_ONLY_DRIFTED, reads first and
+         * writes only what differs; *ret_written (optional) gets a CG_LIMIT_BIT mask. */
+        int (*apply_limits)(CgDriver *d, const CgGroupPath *g, const CgLimits *want, unsigned flags,
+                            uint32_t *ret_written, CgError *err);
+        /* Moves a process with all its threads. -ESRCH if it does not exist. */
+        int (*attach)(CgDriver *d, const CgGroupPath *g, pid_t pid, CgError *err);
+        /* Return only once the kernel reports FROZEN / THAWED; -EBUSY if it does not in time. */
+        int (*freeze)(CgDriver *d, const CgGroupPath *g, CgError *err);
+        int (*thaw)(CgDriver *d, const CgGroupPath *g, CgError *err);
+        int (*freeze_state)(CgDriver *d, const CgGroupPath *g, CgFreezeState *ret);
+        /* The processes in the group (not its children), sorted. Caller frees *ret_pids. */
+        int (*pids)(CgDriver *d, const CgGroupPath *g, pid_t **ret_pids, size_t *ret_n);
+        /* Removes the group. -EBUSY if it holds processes and !force; force thaws, kills,
+         * waits and removes. -ENOTEMPTY if it still has child groups. */
+        int (*destroy)(CgDriver *d, const CgGroupPath *g, bool force, CgError *err);
+} CgDriverOps;
+
+struct CgDriver {
+        const CgDriverOps *ops;
+        const char *layout;   /* "v1", "hybrid", "unified" */
+        uint32_t controllers; /* 1 << CgController for each usable controller */
+};
+
+/* Picks and opens a driver: kind is "auto" or "cgroupfs". root is the daemon's top group,
+ * created (or adopted) in every managed controller. */
+int cg_driver_open(const char *kind, const char *root, CgDriver **ret, CgError *err);
+void cg_driver_free(CgDriver *d);
+
+int cg_driver_v1_open(const char *root, const char *layout, CgDriver **ret, CgError *err);

@@ -1,0 +1,71 @@
+#include "cg-fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cg-util.h"
+
+int cg_fs_open_dir_at(int dirfd, const char *name) {
+        int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+int cg_fs_read_at(int dirfd, const char *file, char *buf, size_t size) {
+        _cleanup_close_ int fd = openat(dirfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        size_t len = 0;
+        for (;;) {
+                if (len + 1 >= size)
+                        return -EFBIG;
+                ssize_t n = read(fd, buf + len, size - 1 - len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        while (len > 0 && buf[len - 1] == '\n')
+                len--;
+        buf[len] = '\0';
+        return (int)len;
+}
+
+int cg_fs_read_u64_at(int dirfd, const char *file, uint64_t *ret) {
+        char buf[64];
+        int r = cg_fs_read_at(dirfd, file, buf, sizeof buf);
+        if (r < 0)
+                return r;
+        if (strcmp(buf, "max") == 0 || strcmp(buf, "-1") == 0) {
+                *ret = UINT64_MAX;
+                return 0;
+        }
+        char *end;
+        errno = 0;
+        uint64_t v = strtoull(buf, &end, 10);
+        if (errno || end == buf || *end || buf[0] == '-')
+                return -EBADMSG;
+        *ret = v;
+        return 0;
+}
+
+int cg_fs_write_at(int dirfd, const char *file, const char *value) {
+        _cleanup_close_ int fd = openat(dirfd, file, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        size_t len = strlen(value);
+        ssize_t n;
+        do
+                n = write(fd, value, len);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        return (size_t)n == len ? 0 : -EIO;
+}

@@ -1,0 +1,19 @@
+/* The only raw cgroupfs I/O: directory fds, one-shot reads and single-write attributes. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Opens the directory `name` beneath dirfd without following symlinks. Returns an fd or -errno. */
+int cg_fs_open_dir_at(int dirfd, const char *name);
+
+/* Reads a whole attribute into buf (NUL-terminated, trailing newline removed).
+ * Returns the length, -errno, or -EFBIG if it does not fit. */
+int cg_fs_read_at(int dirfd, const char *file, char *buf, size_t size);
+
+/* Reads an attribute holding one unsigned integer; "max" and "-1" read as UINT64_MAX. */
+int cg_fs_read_u64_at(int dirfd, const char *file, uint64_t *ret);
+
+/* Writes value with one write() (kernfs parses each write as a whole value).
+ * Returns 0, -errno, or -EIO on a short write. */
+int cg_fs_write_at(int dirfd, const char *file, const char *value);

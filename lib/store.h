@@ -1,0 +1,38 @@
+/* The daemon's SQLite database: desired state of groups. Only the daemon opens it.
+ * Every write is committed with synchronous=FULL before the function returns. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cg-error.h"
+#include "cg-limits.h"
+#include "cg-name.h"
+
+typedef struct Store Store;
+
+typedef struct StoreGroup {
+        char name[CG_NAME_BUF];
+        char parent[CG_NAME_BUF]; /* "" for a group directly under the daemon's root */
+        CgLimits limits;          /* only `set` is meaningful */
+        bool frozen;
+        uint64_t created_usec; /* CLOCK_REALTIME */
+} StoreGroup;
+
+/* Opens (creating if needed) and migrates the database. Returns 0 or -errno with *err. */
+int store_open(const char *path, Store **ret, CgError *err);
+void store_close(Store *s);
+
+/* Schema version after migration (PRAGMA user_version). */
+int store_schema_version(Store *s);
+
+/* -EEXIST if the name is taken, -ENOENT if the parent is unknown. */
+int store_group_insert(Store *s, const StoreGroup *g);
+/* Rewrites limits and frozen of an existing group; -ENOENT if it is unknown. */
+int store_group_update(Store *s, const StoreGroup *g);
+/* -ENOENT if unknown, -ENOTEMPTY if it still has children. */
+int store_group_delete(Store *s, const char *name);
+int store_group_get(Store *s, const char *name, StoreGroup *ret);
+/* All groups, parents before children. Caller frees *ret. */
+int store_group_list(Store *s, StoreGroup **ret, size_t *ret_n);
