@@ -1,0 +1,181 @@
+#include "api.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+typedef void (*Handler)(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp);
+
+static void health(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp);
+
+/* "{}" matches one path segment, handed to the handler as `name`. */
+static const struct Route {
+        const char *method;
+        const char *pattern;
+        Handler handler;
+        bool anonymous;
+} routes[] = {
+        { "GET", "/healthz", health, true },
+        { "GET", "/api/v1/groups", api_groups_list, false },
+        { "POST", "/api/v1/groups", api_groups_create, false },
+        { "GET", "/api/v1/groups/{}", api_groups_get, false },
+        { "DELETE", "/api/v1/groups/{}", api_groups_delete, false },
+        { "PATCH", "/api/v1/groups/{}/limits", api_groups_limits, false },
+        { "POST", "/api/v1/groups/{}/freeze", api_groups_freeze, false },
+        { "POST", "/api/v1/groups/{}/thaw", api_groups_thaw, false },
+        { "POST", "/api/v1/groups/{}/attach", api_groups_attach, false },
+};
+
+/* Matches path against pattern; the {} segment is copied into name (bounded). */
+static bool match(const char *pattern, const char *path, char *name, size_t size) {
+        const char *hole = strstr(pattern, "{}");
+        if (!hole)
+                return strcmp(pattern, path) == 0;
+        size_t pre = (size_t)(hole - pattern);
+        const char *post = hole + 2;
+        if (strncmp(pattern, path, pre) != 0)
+                return false;
+        const char *seg = path + pre;
+        size_t seglen = strcspn(seg, "/");
+        if (seglen == 0 || strcmp(seg + seglen, post) != 0)
+                return false;
+        snprintf(name, size, "%.*s", (int)(seglen < size ? seglen : size - 1), seg);
+        /* An over-long segment must not match a truncated name. */
+        return seglen < size;
+}
+
+static int status_of(int r) {
+        switch (-r) {
+        case EBADMSG: return 400;
+        case EACCES: return 401;
+        case EPERM: return 403;
+        case ENOENT: return 404;
+        case EEXIST:
+        case ENOTEMPTY:
+        case EBUSY: return 409;
+        case E2BIG: return 413;
+        case EINVAL:
+        case ERANGE:
+        case ESRCH:
+        case ENXIO:
+        case ELOOP:
+        case EOPNOTSUPP: return 422;
+        default: return 500;
+        }
+}
+
+void api_reply_json(HttpResponse *resp, unsigned status, json_t *body) {
+        resp->status = status;
+        resp->content_type = "application/json";
+        resp->body = body ? json_dumps(body, JSON_COMPACT) : NULL;
+        resp->len = resp->body ? strlen(resp->body) : 0;
+        json_decref(body);
+        http_response_header(resp, "Cache-Control", "no-store");
+        if (body && !resp->body)
+                resp->status = 500;
+}
+
+static void reply_error_code(HttpResponse *resp, unsigned status, const char *code, const char *message,
+                             const char *field) {
+        json_t *e = json_pack("{s:{s:s,s:s,s:o}}", "error", "code", code, "message", message, "field",
+                              field && field[0] ? json_string(field) : json_null());
+        api_reply_json(resp, status, e);
+}
+
+void api_reply_error(HttpResponse *resp, int r, const CgError *err) {
+        int status = status_of(r);
+        if (status == 500)
+                fprintf(stderr, "cgwardend: internal error: %s (%s)\n", err && err->message[0] ? err->message : "-",
+                        strerror(-r));
+        if (err && err->code[0])
+                reply_error_code(resp, (unsigned)status, err->code, err->message, err->field);
+        else
+                reply_error_code(resp, (unsigned)status, status == 500 ? "internal_error" : "error", strerror(-r), NULL);
+        if (status == 401)
+                http_response_header(resp, "WWW-Authenticate", "Bearer realm=\"cgwarden\"");
+}
+
+json_t *api_body_object(const HttpRequest *req, HttpResponse *resp) {
+        json_error_t jerr;
+        if (req->body_len == 0) {
+                reply_error_code(resp, 400, "body_required", "this request needs a JSON object as its body", NULL);
+                return NULL;
+        }
+        json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!j) {
+                char msg[160];
+                /* jansson's text may quote the input; say only where it broke. */
+                snprintf(msg, sizeof msg, "the body is not valid JSON (line %d, column %d)", jerr.line, jerr.column);
+                reply_error_code(resp, 400, "invalid_json", msg, NULL);
+                return NULL;
+        }
+        if (!json_is_object(j)) {
+                json_decref(j);
+                reply_error_code(resp, 400, "invalid_json", "the body must be a JSON object", NULL);
+                return NULL;
+        }
+        return j;
+}
+
+static void health(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp) {
+        json_t *ctl = json_array();
+        for (CgController c = 0; c < _CG_CTRL_COUNT; c++)
+                if (api->controllers & (1u << c))
+                        json_array_append_new(ctl, json_string(cg_controller_name(c)));
+        api_reply_json(resp, 200,
+                       json_pack("{s:s,s:s,s:s,s:s,s:o}", "status", "ok", "driver", api->driver_name, "version",
+                                 CGWARDEN_VERSION, "layout", api->layout, "controllers", ctl));
+}
+
+static bool changes_state(const char *method) {
+        return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+/* application/json, optionally with parameters ("; charset=utf-8"). */
+static bool is_json(const char *ct) {
+        size_t n = strlen("application/json");
+        return ct && strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+void api_handle(void *app, const HttpRequest *req, HttpResponse *resp) {
+        Api *api = app;
+        CgError err = { 0 };
+        AuthRole role;
+        char name[CG_NAME_BUF + 1], allow[64] = "";
+        static __thread char allow_header[64];
+
+        int r = auth_check(&api->auth, req, &role, &err);
+        if (r < 0) {
+                api_reply_error(resp, r, &err);
+                return;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(routes); i++) {
+                if (!match(routes[i].pattern, req->path, name, sizeof name))
+                        continue;
+                if (strcmp(routes[i].method, req->method) != 0) {
+                        size_t n = strlen(allow);
+                        snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", routes[i].method);
+                        continue;
+                }
+                if (!routes[i].anonymous && role != AUTH_ADMIN) {
+                        api_reply_error(resp, -EACCES,
+                                        &(CgError){ "unauthorized", "this request needs Authorization: Bearer <token>", "" });
+                        return;
+                }
+                if (changes_state(req->method) && (req->body_len > 0 || http_header(req, "Content-Type")) &&
+                    !is_json(http_header(req, "Content-Type"))) {
+                        reply_error_code(resp, 415, "unsupported_media_type", "the body must be application/json",
+                                         NULL);
+                        return;
+                }
+                routes[i].handler(api, req, strchr(routes[i].pattern, '{') ? name : NULL, resp);
+                return;
+        }
+        if (allow[0]) {
+                snprintf(allow_header, sizeof allow_header, "%s", allow);
+                reply_error_code(resp, 405, "method_not_allowed", "this method is not allowed on this resource", NULL);
+                http_response_header(resp, "Allow", allow_header);
+                return;
+        }
+        reply_error_code(resp, 404, "not_found", "no such resource", NULL);
+}

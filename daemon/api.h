@@ -1,0 +1,36 @@
+/* The REST API: a static route table, access checks, errno → HTTP status, JSON in and out.
+ * Handlers parse into typed values, call the group service and serialise; nothing more. */
+#pragma once
+
+#include <jansson.h>
+
+#include "auth.h"
+#include "groups.h"
+#include "http.h"
+
+typedef struct Api {
+        Groups *groups;
+        Auth auth;
+        const char *driver_name;
+        const char *layout;
+        uint32_t controllers;
+} Api;
+
+/* The HttpHandler for http_start(); app is an Api. */
+void api_handle(void *app, const HttpRequest *req, HttpResponse *resp);
+
+/* Helpers for handlers. */
+void api_reply_json(HttpResponse *resp, unsigned status, json_t *body); /* steals body */
+void api_reply_error(HttpResponse *resp, int r, const CgError *err);
+/* Parses the body as a JSON object; on failure replies 400 and returns NULL. */
+json_t *api_body_object(const HttpRequest *req, HttpResponse *resp);
+
+/* Handlers (api-groups.c). name is the {name} path segment or NULL. */
+void api_groups_list(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp);
+void api_groups_create(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp);
+void api_groups_get(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp);
+void api_groups_limits(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp);
+void api_groups_freeze(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp);
+void api_groups_thaw(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp);
+void api_groups_attach(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp);
+void api_groups_delete(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp);

@@ -1,0 +1,352 @@
+#include "groups.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cg-name.h"
+
+/* The chain of names from the daemon's root down to a group, as the driver wants it. */
+typedef struct Chain {
+        char names[CG_DEPTH_MAX][CG_NAME_BUF];
+        CgGroupPath path;
+} Chain;
+
+static void unlockp(pthread_mutex_t **m) {
+        if (*m)
+                pthread_mutex_unlock(*m);
+}
+#define LOCKED(gs)                                                                                  \
+        _cleanup_(unlockp) pthread_mutex_t *_lock = &(gs)->lock;                                    \
+        pthread_mutex_lock(_lock)
+
+void group_view_clear(GroupView *v) {
+        free(v->pids);
+        v->pids = NULL;
+        v->npids = 0;
+}
+
+int groups_init(Groups *gs, Store *store, CgDriver *driver) {
+        gs->store = store;
+        gs->driver = driver;
+        return -pthread_mutex_init(&gs->lock, NULL);
+}
+
+void groups_done(Groups *gs) { pthread_mutex_destroy(&gs->lock); }
+
+static int not_found(CgError *err) {
+        return cg_error_set(err, -ENOENT, "not_found", NULL, "no such group");
+}
+
+static int store_failed(CgError *err, int r) {
+        return cg_error_set(err, r, "store_error", NULL, "the database refused the change: %s", strerror(-r));
+}
+
+/* Builds the chain for `name` (which must be in the store) by walking parents upwards. */
+static int chain_of(Groups *gs, const char *name, Chain *c, CgError *err) {
+        char cur[CG_NAME_BUF];
+        size_t depth = 0;
+        snprintf(cur, sizeof cur, "%s", name);
+        while (cur[0]) {
+                StoreGroup g;
+                int r = store_group_get(gs->store, cur, &g);
+                if (r == -ENOENT)
+                        return depth == 0 ? not_found(err) : store_failed(err, -EBADMSG);
+                if (r < 0)
+                        return store_failed(err, r);
+                if (depth == CG_DEPTH_MAX)
+                        return cg_error_set(err, -ELOOP, "too_deep", "/parent", "groups nest at most %d deep",
+                                            CG_DEPTH_MAX);
+                snprintf(c->names[depth++], CG_NAME_BUF, "%s", g.name);
+                snprintf(cur, sizeof cur, "%s", g.parent);
+        }
+        c->path.depth = depth;
+        for (size_t i = 0; i < depth; i++) /* reverse: outermost first */
+                c->path.names[i] = c->names[depth - 1 - i];
+        return 0;
+}
+
+static int fill_view(Groups *gs, const StoreGroup *g, const CgGroupPath *p, GroupView *v) {
+        *v = (GroupView){ .g = *g };
+        if (gs->driver->ops->freeze_state(gs->driver, p, &v->state) < 0)
+                v->state = g->frozen ? CG_FROZEN : CG_THAWED;
+        if (gs->driver->ops->pids(gs->driver, p, &v->pids, &v->npids) < 0) {
+                v->pids = NULL;
+                v->npids = 0;
+        }
+        return 0;
+}
+
+static int view_by_name(Groups *gs, const char *name, GroupView *ret, CgError *err) {
+        StoreGroup g;
+        Chain c;
+        int r = store_group_get(gs->store, name, &g);
+        if (r == -ENOENT)
+                return not_found(err);
+        if (r < 0)
+                return store_failed(err, r);
+        r = chain_of(gs, name, &c, err);
+        return r < 0 ? r : fill_view(gs, &g, &c.path, ret);
+}
+
+/* cpu.max above the CPUs this host has is a mistake, not a limit (Docker refuses it too). */
+static int check_host(const CgLimits *l, const char *field, CgError *err) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        if ((l->set & CG_LIMIT_BIT(CG_LIMIT_CPU_MAX)) && l->cpu_quota_usec != CG_UNLIMITED && ncpu > 0 &&
+            l->cpu_quota_usec > (uint64_t)ncpu * CG_CPU_PERIOD_USEC)
+                return cg_error_set(err, -EINVAL, "out_of_range", field,
+                                    "cpu.max is above the %ld CPUs of this host", ncpu);
+        return 0;
+}
+
+int groups_create(Groups *gs, const char *name, const char *parent, const CgLimits *limits, GroupView *ret,
+                  CgError *err) {
+        StoreGroup g = { .created_usec = cg_now_usec(CLOCK_REALTIME) };
+        Chain c;
+        int r;
+
+        if (!cg_name_is_valid(name))
+                return cg_error_set(err, -EINVAL, "invalid_name", "/name",
+                                    "a group name is 1 to 63 of a-z, 0-9, '-' and '_', starting with a letter or digit");
+        if (parent && !cg_name_is_valid(parent))
+                return cg_error_set(err, -EINVAL, "invalid_name", "/parent", "the parent is not a valid group name");
+        r = check_host(limits, "/limits/cpu/max", err);
+        if (r < 0)
+                return r;
+
+        LOCKED(gs);
+        r = store_group_get(gs->store, name, &g);
+        if (r == 0)
+                return cg_error_set(err, -EEXIST, "exists", "/name", "a group with this name exists");
+        if (r != -ENOENT)
+                return store_failed(err, r);
+        if (parent) {
+                r = chain_of(gs, parent, &c, err);
+                if (r == -ENOENT)
+                        return cg_error_set(err, -ENXIO, "unknown_parent", "/parent", "the parent group does not exist");
+                if (r < 0)
+                        return r;
+                if (c.path.depth == CG_DEPTH_MAX)
+                        return cg_error_set(err, -ELOOP, "too_deep", "/parent", "groups nest at most %d deep",
+                                            CG_DEPTH_MAX);
+        } else
+                c.path.depth = 0;
+        snprintf(c.names[c.path.depth], CG_NAME_BUF, "%s", name);
+        c.path.names[c.path.depth] = c.names[c.path.depth];
+        c.path.depth++;
+
+        snprintf(g.name, sizeof g.name, "%s", name);
+        snprintf(g.parent, sizeof g.parent, "%s", parent ? parent : "");
+        g.limits = *limits;
+        g.limits.clear = 0;
+
+        r = gs->driver->ops->create(gs->driver, &c.path, err);
+        if (r < 0)
+                return r;
+        r = gs->driver->ops->apply_limits(gs->driver, &c.path, &g.limits, 0, NULL, err);
+        if (r >= 0) {
+                r = store_group_insert(gs->store, &g);
+                if (r < 0)
+                        r = store_failed(err, r);
+        }
+        if (r < 0) {
+                (void)gs->driver->ops->destroy(gs->driver, &c.path, false, NULL);
+                return r;
+        }
+        return fill_view(gs, &g, &c.path, ret);
+}
+
+int groups_get(Groups *gs, const char *name, GroupView *ret, CgError *err) {
+        LOCKED(gs);
+        return view_by_name(gs, name, ret, err);
+}
+
+int groups_list(Groups *gs, GroupView **ret, size_t *ret_n, CgError *err) {
+        _cleanup_free_ StoreGroup *all = NULL;
+        size_t n = 0;
+        LOCKED(gs);
+        int r = store_group_list(gs->store, &all, &n);
+        if (r < 0)
+                return store_failed(err, r);
+        GroupView *v = calloc(n ? n : 1, sizeof *v);
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                Chain c;
+                r = chain_of(gs, all[i].name, &c, err);
+                if (r < 0) {
+                        for (size_t j = 0; j < i; j++)
+                                group_view_clear(&v[j]);
+                        free(v);
+                        return r;
+                }
+                fill_view(gs, &all[i], &c.path, &v[i]);
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+int groups_set_limits(Groups *gs, const char *name, const CgLimits *patch, GroupView *ret, CgError *err) {
+        StoreGroup g;
+        Chain c;
+        int r = check_host(patch, "/cpu/max", err);
+        if (r < 0)
+                return r;
+
+        LOCKED(gs);
+        r = chain_of(gs, name, &c, err);
+        if (r < 0)
+                return r;
+        r = store_group_get(gs->store, name, &g);
+        if (r < 0)
+                return store_failed(err, r);
+        CgLimits old = g.limits;
+        cg_limits_merge(&g.limits, patch);
+        r = cg_limits_validate(&g.limits, err); /* the body is LIMITS: pointers need no prefix */
+        if (r < 0)
+                return r;
+        /* What the kernel must now hold: the merged set, and defaults for keys removed. */
+        CgLimits want = g.limits;
+        want.clear = patch->clear & ~want.set;
+        r = gs->driver->ops->apply_limits(gs->driver, &c.path, &want, CG_APPLY_ONLY_DRIFTED, NULL, err);
+        if (r >= 0) {
+                r = store_group_update(gs->store, &g);
+                if (r < 0)
+                        r = store_failed(err, r);
+        }
+        if (r < 0) {
+                /* Put back what was there, so a refused change changes nothing. */
+                old.clear = (patch->set | patch->clear) & ~old.set;
+                (void)gs->driver->ops->apply_limits(gs->driver, &c.path, &old, CG_APPLY_ONLY_DRIFTED, NULL, NULL);
+                return r;
+        }
+        return fill_view(gs, &g, &c.path, ret);
+}
+
+int groups_freeze(Groups *gs, const char *name, bool freeze, GroupView *ret, CgError *err) {
+        StoreGroup g;
+        Chain c;
+        LOCKED(gs);
+        int r = chain_of(gs, name, &c, err);
+        if (r < 0)
+                return r;
+        r = store_group_get(gs->store, name, &g);
+        if (r < 0)
+                return store_failed(err, r);
+        r = freeze ? gs->driver->ops->freeze(gs->driver, &c.path, err) : gs->driver->ops->thaw(gs->driver, &c.path, err);
+        if (r < 0)
+                return r;
+        if (g.frozen != freeze) {
+                g.frozen = freeze;
+                r = store_group_update(gs->store, &g);
+                if (r < 0) {
+                        (void)(freeze ? gs->driver->ops->thaw(gs->driver, &c.path, NULL)
+                                      : gs->driver->ops->freeze(gs->driver, &c.path, NULL));
+                        return store_failed(err, r);
+                }
+        }
+        return fill_view(gs, &g, &c.path, ret);
+}
+
+int groups_attach(Groups *gs, const char *name, pid_t pid, GroupView *ret, CgError *err) {
+        StoreGroup g;
+        Chain c;
+        LOCKED(gs);
+        int r = chain_of(gs, name, &c, err);
+        if (r < 0)
+                return r;
+        r = store_group_get(gs->store, name, &g);
+        if (r < 0)
+                return store_failed(err, r);
+        r = gs->driver->ops->attach(gs->driver, &c.path, pid, err);
+        return r < 0 ? r : fill_view(gs, &g, &c.path, ret);
+}
+
+static int delete_locked(Groups *gs, const char *name, bool force, CgError *err) {
+        _cleanup_free_ StoreGroup *all = NULL;
+        size_t n = 0;
+        Chain c;
+        int r = chain_of(gs, name, &c, err);
+        if (r < 0)
+                return r;
+        r = store_group_list(gs->store, &all, &n);
+        if (r < 0)
+                return store_failed(err, r);
+        /* Children first; without force a group with children stays. */
+        for (size_t i = n; i-- > 0;) {
+                if (strcmp(all[i].parent, name) != 0)
+                        continue;
+                if (!force)
+                        return cg_error_set(err, -ENOTEMPTY, "has_children", NULL,
+                                            "the group has child groups; delete them first or use force=true");
+                r = delete_locked(gs, all[i].name, force, err);
+                if (r < 0)
+                        return r;
+        }
+        r = gs->driver->ops->destroy(gs->driver, &c.path, force, err);
+        if (r < 0)
+                return r;
+        r = store_group_delete(gs->store, name);
+        return r < 0 ? store_failed(err, r) : 0;
+}
+
+int groups_delete(Groups *gs, const char *name, bool force, CgError *err) {
+        LOCKED(gs);
+        return delete_locked(gs, name, force, err);
+}
+
+static int reconcile_one(Groups *gs, const StoreGroup *g) {
+        Chain c;
+        CgError err = { 0 };
+        uint32_t written = 0;
+        int changed = 0;
+        int r = chain_of(gs, g->name, &c, &err);
+        if (r < 0)
+                goto fail;
+        r = gs->driver->ops->exists(gs->driver, &c.path);
+        if (r == 0) {
+                r = gs->driver->ops->create(gs->driver, &c.path, &err);
+                if (r < 0)
+                        goto fail;
+                fprintf(stderr, "cgwardend: reconcile: group %s was missing from the kernel; recreated\n", g->name);
+                changed = 1;
+        }
+        r = gs->driver->ops->apply_limits(gs->driver, &c.path, &g->limits, CG_APPLY_ONLY_DRIFTED, &written, &err);
+        if (r < 0)
+                goto fail;
+        for (CgLimitKey k = 0; k < _CG_LIMIT_COUNT; k++)
+                if (written & CG_LIMIT_BIT(k)) {
+                        fprintf(stderr, "cgwardend: reconcile: group %s: %s.%s had drifted; re-applied\n", g->name,
+                                cg_limit_key_section(k), cg_limit_key_leaf(k));
+                        changed = 1;
+                }
+        CgFreezeState s;
+        r = gs->driver->ops->freeze_state(gs->driver, &c.path, &s);
+        if (r >= 0 && g->frozen != (s == CG_FROZEN)) {
+                r = g->frozen ? gs->driver->ops->freeze(gs->driver, &c.path, &err)
+                              : gs->driver->ops->thaw(gs->driver, &c.path, &err);
+                if (r < 0 && strcmp(err.code, "parent_frozen") != 0)
+                        goto fail;
+                fprintf(stderr, "cgwardend: reconcile: group %s %s again\n", g->name, g->frozen ? "frozen" : "thawed");
+                changed = 1;
+        }
+        return changed;
+fail:
+        fprintf(stderr, "cgwardend: reconcile: group %s: %s\n", g->name, err.message[0] ? err.message : strerror(-r));
+        return r;
+}
+
+int groups_reconcile(Groups *gs) {
+        _cleanup_free_ StoreGroup *all = NULL;
+        size_t n = 0;
+        int changed = 0;
+        LOCKED(gs);
+        int r = store_group_list(gs->store, &all, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                if (reconcile_one(gs, &all[i]) > 0)
+                        changed++;
+        fprintf(stderr, "cgwardend: reconcile: %zu groups, %d changed\n", n, changed);
+        return changed;
+}

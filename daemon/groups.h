@@ -1,0 +1,42 @@
+/* The group service: what the API does to a group, keeping kernel and database in step.
+ * Every operation takes one lock: group changes are serialised, reads see a settled state. */
+#pragma once
+
+#include <pthread.h>
+#include <sys/types.h>
+
+#include "cg-driver.h"
+#include "store.h"
+
+typedef struct Groups {
+        Store *store;
+        CgDriver *driver;
+        pthread_mutex_t lock;
+} Groups;
+
+/* A group as the API shows it: desired state plus what the kernel says now. */
+typedef struct GroupView {
+        StoreGroup g;
+        CgFreezeState state;
+        pid_t *pids;
+        size_t npids;
+} GroupView;
+
+void group_view_clear(GroupView *v);
+
+int groups_init(Groups *gs, Store *store, CgDriver *driver);
+void groups_done(Groups *gs);
+
+/* Each returns 0 or -errno with *err filled; on error nothing has changed. */
+int groups_create(Groups *gs, const char *name, const char *parent, const CgLimits *limits, GroupView *ret,
+                  CgError *err);
+int groups_get(Groups *gs, const char *name, GroupView *ret, CgError *err);
+int groups_list(Groups *gs, GroupView **ret, size_t *ret_n, CgError *err);
+int groups_set_limits(Groups *gs, const char *name, const CgLimits *patch, GroupView *ret, CgError *err);
+int groups_freeze(Groups *gs, const char *name, bool freeze, GroupView *ret, CgError *err);
+int groups_attach(Groups *gs, const char *name, pid_t pid, GroupView *ret, CgError *err);
+int groups_delete(Groups *gs, const char *name, bool force, CgError *err);
+
+/* Makes the kernel match the database after a start; never touches processes' membership.
+ * Returns the number of groups that needed a change. */
+int groups_reconcile(Groups *gs);

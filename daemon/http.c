@@ -1,0 +1,293 @@
+/* libmicrohttpd, in its epoll mode with a small thread pool: epoll scales to the connection
+ * limit without a thread each, and a pool of 2 (one per core here) keeps a slow request
+ * (a freeze waits for the kernel) from stalling every other client. We bind the sockets
+ * ourselves so the unix socket gets its mode and a TCP port 0 can be reported. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "cg-util.h"
+
+struct HttpServer {
+        struct MHD_Daemon *tcp, *unix_;
+        int tcp_fd, unix_fd;
+        uint16_t port;
+        char socket_path[108];
+        HttpHandler handler;
+        void *app;
+        size_t body_max;
+};
+
+typedef struct Listener {
+        HttpServer *server;
+        HttpTransport transport;
+} Listener;
+
+static Listener listeners[2]; /* tcp, unix: one server per process */
+
+typedef struct Pending {
+        char *body;
+        size_t len;
+        bool too_large;
+} Pending;
+
+const char *http_header(const HttpRequest *req, const char *name) {
+        return MHD_lookup_connection_value(req->impl, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(const HttpRequest *req, const char *name) {
+        return MHD_lookup_connection_value(req->impl, MHD_GET_ARGUMENT_KIND, name);
+}
+
+void http_response_header(HttpResponse *resp, const char *name, const char *value) {
+        if (resp->nheaders < ELEMENTSOF(resp->headers)) {
+                resp->headers[resp->nheaders][0] = name;
+                resp->headers[resp->nheaders][1] = value;
+                resp->nheaders++;
+        }
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, HttpResponse *r) {
+        struct MHD_Response *m = MHD_create_response_from_buffer(r->len, r->body ? r->body : (char *)"",
+                                                                  r->body ? MHD_RESPMEM_MUST_FREE
+                                                                          : MHD_RESPMEM_PERSISTENT);
+        if (!m) {
+                free(r->body);
+                return MHD_NO;
+        }
+        if (r->content_type)
+                MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+        MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
+        for (size_t i = 0; i < r->nheaders; i++)
+                MHD_add_response_header(m, r->headers[i][0], r->headers[i][1]);
+        enum MHD_Result ret = MHD_queue_response(conn, r->status, m);
+        MHD_destroy_response(m);
+        return ret;
+}
+
+static enum MHD_Result too_large(struct MHD_Connection *conn, size_t max) {
+        HttpResponse r = { .status = 413, .content_type = "application/json" };
+        char buf[160];
+        int n = snprintf(buf, sizeof buf,
+                         "{\"error\":{\"code\":\"body_too_large\",\"message\":\"the request body is larger than "
+                         "%zu bytes\",\"field\":null}}",
+                         max);
+        r.body = strndup(buf, (size_t)n);
+        r.len = r.body ? (size_t)n : 0;
+        http_response_header(&r, "Connection", "close");
+        return send_response(conn, &r);
+}
+
+static uid_t peer_uid(struct MHD_Connection *conn) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct ucred cred;
+        socklen_t len = sizeof cred;
+        if (!ci || getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+                return (uid_t)-1;
+        return cred.uid;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls) {
+        Listener *l = cls;
+        HttpServer *s = l->server;
+        Pending *p = *con_cls;
+
+        if (!p) {
+                p = calloc(1, sizeof *p);
+                if (!p)
+                        return MHD_NO;
+                *con_cls = p;
+                const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+                if (cl && strtoull(cl, NULL, 10) > s->body_max)
+                        return too_large(conn, s->body_max);
+                return MHD_YES;
+        }
+        if (*upload_data_size > 0) {
+                if (!p->too_large && p->len + *upload_data_size <= s->body_max) {
+                        char *nb = realloc(p->body, p->len + *upload_data_size + 1);
+                        if (!nb)
+                                return MHD_NO;
+                        memcpy(nb + p->len, upload_data, *upload_data_size);
+                        p->body = nb;
+                        p->len += *upload_data_size;
+                        p->body[p->len] = '\0';
+                } else
+                        p->too_large = true;
+                *upload_data_size = 0;
+                return MHD_YES;
+        }
+        if (p->too_large)
+                return too_large(conn, s->body_max);
+
+        HttpRequest req = {
+                .method = method,
+                .path = url,
+                .body = p->body ? p->body : "",
+                .body_len = p->len,
+                .transport = l->transport,
+                .peer_uid = l->transport == HTTP_UNIX ? peer_uid(conn) : (uid_t)-1,
+                .impl = conn,
+        };
+        HttpResponse resp = { .status = 500 };
+        s->handler(s->app, &req, &resp);
+        return send_response(conn, &resp);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+        Pending *p = *con_cls;
+        if (p) {
+                free(p->body);
+                free(p);
+                *con_cls = NULL;
+        }
+}
+
+static int bind_tcp(const char *listen_addr, uint16_t *ret_port, CgError *err) {
+        char host[256];
+        const char *colon = strrchr(listen_addr, ':');
+        if (!colon || colon == listen_addr || (size_t)(colon - listen_addr) >= sizeof host)
+                return cg_error_set(err, -EINVAL, "invalid_listen", NULL, "--listen takes ADDR:PORT");
+        memcpy(host, listen_addr, (size_t)(colon - listen_addr));
+        host[colon - listen_addr] = '\0';
+        if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+                memmove(host, host + 1, strlen(host));
+                host[strlen(host) - 1] = '\0';
+        }
+        struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
+        struct addrinfo *ai = NULL;
+        if (getaddrinfo(host, colon + 1, &hints, &ai) != 0 || !ai)
+                return cg_error_set(err, -EINVAL, "invalid_listen", NULL,
+                                    "--listen needs a numeric address and port, such as 127.0.0.1:8470");
+        int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int one = 1;
+        if (fd >= 0)
+                setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+                int r = -errno;
+                freeaddrinfo(ai);
+                if (fd >= 0)
+                        close(fd);
+                return cg_error_set(err, r, "listen_failed", NULL, "cannot listen on %s: %s", listen_addr,
+                                    strerror(-r));
+        }
+        freeaddrinfo(ai);
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        getsockname(fd, (struct sockaddr *)&ss, &len);
+        *ret_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                   : ((struct sockaddr_in *)&ss)->sin_port);
+        return fd;
+}
+
+/* A stale socket file is removed, but not one a running daemon still answers on. */
+static int bind_unix(const char *path, CgError *err) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (strlen(path) >= sizeof sa.sun_path)
+                return cg_error_set(err, -ENAMETOOLONG, "invalid_socket", NULL, "--socket path is too long");
+        strcpy(sa.sun_path, path);
+
+        char dir[sizeof sa.sun_path];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+                *slash = '\0';
+                if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                        return cg_error_set(err, -errno, "listen_failed", NULL, "mkdir %s: %m", dir);
+        }
+        _cleanup_close_ int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0)
+                return cg_error_set(err, -EADDRINUSE, "listen_failed", NULL,
+                                    "another daemon answers on %s", path);
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+                unlink(path);
+
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return cg_error_set(err, -errno, "listen_failed", NULL, "socket: %m");
+        /* Bind under a 0117 umask so the socket never exists with wider permissions. */
+        mode_t old = umask(0117);
+        int r = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+        umask(old);
+        if (r < 0 || chmod(path, 0660) < 0 || listen(fd, 128) < 0) {
+                r = -errno;
+                close(fd);
+                return cg_error_set(err, r, "listen_failed", NULL, "cannot listen on %s: %s", path, strerror(-r));
+        }
+        return fd;
+}
+
+static struct MHD_Daemon *start_mhd(const HttpConfig *cfg, int fd, Listener *l) {
+        return MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, l,
+                                MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
+                                MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT,
+                                cfg->timeout_sec, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+}
+
+int http_start(const HttpConfig *cfg, HttpHandler handler, void *app, HttpServer **ret, CgError *err) {
+        HttpServer *s = calloc(1, sizeof *s);
+        int r;
+        if (!s)
+                return -ENOMEM;
+        *s = (HttpServer){ .tcp_fd = -EBADF, .unix_fd = -EBADF, .handler = handler, .app = app,
+                           .body_max = cfg->body_max };
+        if (cfg->listen) {
+                r = s->tcp_fd = bind_tcp(cfg->listen, &s->port, err);
+                if (r < 0)
+                        goto fail;
+                listeners[0] = (Listener){ s, HTTP_TCP };
+                s->tcp = start_mhd(cfg, s->tcp_fd, &listeners[0]);
+                if (!s->tcp) {
+                        r = cg_error_set(err, -EIO, "listen_failed", NULL, "libmicrohttpd did not start on %s",
+                                         cfg->listen);
+                        goto fail;
+                }
+        }
+        if (cfg->socket_path) {
+                r = s->unix_fd = bind_unix(cfg->socket_path, err);
+                if (r < 0)
+                        goto fail;
+                snprintf(s->socket_path, sizeof s->socket_path, "%s", cfg->socket_path);
+                listeners[1] = (Listener){ s, HTTP_UNIX };
+                s->unix_ = start_mhd(cfg, s->unix_fd, &listeners[1]);
+                if (!s->unix_) {
+                        r = cg_error_set(err, -EIO, "listen_failed", NULL, "libmicrohttpd did not start on %s",
+                                         cfg->socket_path);
+                        goto fail;
+                }
+        }
+        *ret = s;
+        return 0;
+fail:
+        http_stop(s);
+        return r;
+}
+
+uint16_t http_port(const HttpServer *s) { return s->port; }
+
+void http_stop(HttpServer *s) {
+        if (!s)
+                return;
+        if (s->tcp)
+                MHD_stop_daemon(s->tcp);
+        if (s->unix_)
+                MHD_stop_daemon(s->unix_);
+        if (s->tcp_fd >= 0)
+                close(s->tcp_fd);
+        if (s->unix_fd >= 0) {
+                close(s->unix_fd);
+                unlink(s->socket_path);
+        }
+        free(s);
+}

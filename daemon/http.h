@@ -1,0 +1,57 @@
+/* The HTTP transport: libmicrohttpd behind a small interface, so nothing else sees it. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cg-error.h"
+
+typedef enum HttpTransport {
+        HTTP_TCP,
+        HTTP_UNIX,
+} HttpTransport;
+
+typedef struct HttpRequest {
+        const char *method;
+        const char *path; /* without the query string */
+        const char *body; /* NUL-terminated; body_len excludes the NUL */
+        size_t body_len;
+        HttpTransport transport;
+        uid_t peer_uid; /* unix socket only (SO_PEERCRED); (uid_t)-1 otherwise */
+        void *impl;
+} HttpRequest;
+
+/* A request header or query argument, or NULL. */
+const char *http_header(const HttpRequest *req, const char *name);
+const char *http_query(const HttpRequest *req, const char *name);
+
+typedef struct HttpResponse {
+        unsigned status;
+        char *body; /* malloc'd, owned by the response; may be NULL */
+        size_t len;
+        const char *content_type;
+        const char *headers[8][2]; /* extra headers (static strings), name/value */
+        size_t nheaders;
+} HttpResponse;
+
+void http_response_header(HttpResponse *resp, const char *name, const char *value);
+
+typedef void (*HttpHandler)(void *app, const HttpRequest *req, HttpResponse *resp);
+
+typedef struct HttpConfig {
+        const char *listen;      /* "ADDR:PORT" ("[::1]:8470" for IPv6), or NULL for no TCP */
+        const char *socket_path; /* or NULL */
+        size_t body_max;
+        unsigned connection_limit;
+        unsigned timeout_sec;
+        unsigned threads;
+} HttpConfig;
+
+typedef struct HttpServer HttpServer;
+
+int http_start(const HttpConfig *cfg, HttpHandler handler, void *app, HttpServer **ret, CgError *err);
+/* The TCP port actually bound (useful with port 0), or 0 without TCP. */
+uint16_t http_port(const HttpServer *s);
+void http_stop(HttpServer *s);

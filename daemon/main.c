@@ -1,0 +1,177 @@
+/* cgwardend: owns a cgroup subtree and serves the REST API. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+
+#include "api.h"
+#include "cg-driver.h"
+#include "cg-name.h"
+#include "groups.h"
+#include "http.h"
+#include "store.h"
+#include "token.h"
+
+typedef struct Options {
+        const char *listen;
+        const char *socket_path;
+        const char *db_path;
+        const char *root;
+        const char *driver;
+        const char *token_file;
+        bool print_url;
+} Options;
+
+static void usage(FILE *f) {
+        fputs("usage: cgwardend [--listen ADDR:PORT|none] [--socket PATH|none] [--db PATH] [--root NAME]\n"
+              "                 [--driver auto|cgroupfs] [--token-file PATH] [--print-dashboard-url]\n"
+              "defaults: --listen 127.0.0.1:8470 --socket /run/cgwarden/cgwarden.sock\n"
+              "          --db /var/lib/cgwarden/cgwarden.db --root cgwarden --driver auto\n"
+              "          --token-file /var/lib/cgwarden/admin.token\n",
+              f);
+}
+
+static int parse_options(int argc, char **argv, Options *o) {
+        static const struct option longopts[] = {
+                { "listen", required_argument, NULL, 'l' },     { "socket", required_argument, NULL, 's' },
+                { "db", required_argument, NULL, 'd' },         { "root", required_argument, NULL, 'r' },
+                { "driver", required_argument, NULL, 'D' },     { "token-file", required_argument, NULL, 't' },
+                { "print-dashboard-url", no_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },          { 0 },
+        };
+        *o = (Options){ "127.0.0.1:8470", "/run/cgwarden/cgwarden.sock", "/var/lib/cgwarden/cgwarden.db",
+                        "cgwarden", "auto", "/var/lib/cgwarden/admin.token", false };
+        int c;
+        while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+                switch (c) {
+                case 'l': o->listen = strcmp(optarg, "none") == 0 ? NULL : optarg; break;
+                case 's': o->socket_path = strcmp(optarg, "none") == 0 ? NULL : optarg; break;
+                case 'd': o->db_path = optarg; break;
+                case 'r': o->root = optarg; break;
+                case 'D': o->driver = optarg; break;
+                case 't': o->token_file = optarg; break;
+                case 'p': o->print_url = true; break;
+                case 'h': usage(stdout); exit(0);
+                case 'V': puts("cgwardend " CGWARDEN_VERSION); exit(0);
+                default: usage(stderr); return -EINVAL;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "cgwardend: unexpected argument\n");
+                return -EINVAL;
+        }
+        if (!cg_name_is_valid(o->root)) {
+                fprintf(stderr, "cgwardend: --root must match ^[a-z0-9][a-z0-9_-]{0,62}$\n");
+                return -EINVAL;
+        }
+        if (!o->listen && !o->socket_path) {
+                fprintf(stderr, "cgwardend: with neither --listen nor --socket nobody could reach the daemon\n");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int make_parent_dir(const char *path) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (!slash || slash == dir)
+                return 0;
+        *slash = '\0';
+        return mkdir(dir, 0700) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+static int fail(const char *what, int r, const CgError *err) {
+        fprintf(stderr, "cgwardend: %s: %s\n", what, err && err->message[0] ? err->message : strerror(-r));
+        return 1;
+}
+
+int main(int argc, char **argv) {
+        Options o;
+        CgError err = { 0 };
+        Store *store = NULL;
+        CgDriver *driver = NULL;
+        Groups groups;
+        HttpServer *http = NULL;
+        Api api = { 0 };
+        char token[TOKEN_HEX_LEN + 1];
+        int r;
+
+        if (parse_options(argc, argv, &o) < 0)
+                return 2;
+        if (geteuid() != 0) {
+                fprintf(stderr, "cgwardend: must run as root (it manages cgroups)\n");
+                return 1;
+        }
+        /* Signals are taken by sigwait() below; block them before any thread starts. */
+        sigset_t sigs;
+        sigemptyset(&sigs);
+        sigaddset(&sigs, SIGTERM);
+        sigaddset(&sigs, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        r = make_parent_dir(o.db_path);
+        if (r < 0)
+                return fail("cannot create the database directory", r, NULL);
+        r = store_open(o.db_path, &store, &err);
+        if (r < 0)
+                return fail(o.db_path, r, &err);
+        r = cg_driver_open(o.driver, o.root, &driver, &err);
+        if (r < 0)
+                return fail("driver", r, &err);
+        r = groups_init(&groups, store, driver);
+        if (r < 0)
+                return fail("init", r, NULL);
+        r = groups_reconcile(&groups);
+        if (r < 0)
+                return fail("reconcile", r, NULL);
+        r = token_load_or_create(o.token_file, token);
+        if (r < 0)
+                return fail(o.token_file, r, NULL);
+
+        api.groups = &groups;
+        api.driver_name = driver->ops->name;
+        api.layout = driver->layout;
+        api.controllers = driver->controllers;
+        HttpConfig hc = {
+                .listen = o.listen,
+                .socket_path = o.socket_path,
+                .body_max = 64 * 1024,
+                .connection_limit = 256,
+                .timeout_sec = 30,
+                .threads = 2,
+        };
+        r = http_start(&hc, api_handle, &api, &http, &err);
+        if (r < 0)
+                return fail("http", r, &err);
+        auth_init(&api.auth, token, o.listen, http_port(http));
+
+        fprintf(stderr, "cgwardend %s: driver %s (%s), root %s, database %s\n", CGWARDEN_VERSION, driver->ops->name,
+                driver->layout, o.root, o.db_path);
+        if (o.socket_path)
+                fprintf(stderr, "cgwardend: listening on unix:%s\n", o.socket_path);
+        if (o.listen) {
+                char host[64];
+                snprintf(host, sizeof host, "%.*s", (int)(strrchr(o.listen, ':') - o.listen), o.listen);
+                fprintf(stderr, "cgwardend: listening on http://%s:%u\n", host, http_port(http));
+                /* The token goes in the fragment, which browsers never send; this line goes to
+                 * the terminal of whoever ran `make run`, not to the log. */
+                if (o.print_url)
+                        printf("dashboard: http://%s:%u/#token=%s\n", host, http_port(http), token);
+        }
+        fflush(stdout);
+        sd_notify(0, "READY=1");
+
+        int sig;
+        sigwait(&sigs, &sig);
+        fprintf(stderr, "cgwardend: %s, shutting down; groups and their processes stay\n", strsignal(sig));
+        sd_notify(0, "STOPPING=1");
+        http_stop(http);
+        groups_done(&groups);
+        cg_driver_free(driver);
+        store_close(store);
+        return 0;
+}
