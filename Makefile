@@ -13,6 +13,7 @@ PKGS := libcgroup libsystemd sqlite3 libmicrohttpd jansson libcurl
 # Lazy on purpose: pkg-config runs only once `make deps` has installed the packages.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+CLI_LIBS = $(shell pkg-config --libs jansson libcurl)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka)
 
 CC ?= cc
@@ -62,7 +63,7 @@ $(BUILD)/cgwardend: $(DAEMON_OBJ) $(BUILD)/libcgwarden.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
 
 $(BUILD)/cgwarden: $(CLI_OBJ) $(BUILD)/libcgwarden.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(CLI_LIBS) -lm
 
 $(BUILD)/cgwarden-bench: $(BUILD)/obj/bench/bench.o $(BUILD)/libcgwarden.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm

@@ -79,9 +79,9 @@ void api_groups_create(Api *api, const HttpRequest *req, const char *unused, Htt
         json_t *name = json_object_get(body, "name"), *parent = json_object_get(body, "parent"),
                *lim = json_object_get(body, "limits");
         int r = only_keys(body, allowed, &err);
-        if (r >= 0 && !json_is_string(name))
+        if (r >= 0 && !cg_json_plain_string(name))
                 r = cg_error_set(&err, -EINVAL, "invalid_name", "/name", "name is required and must be a string");
-        if (r >= 0 && parent && !json_is_null(parent) && !json_is_string(parent))
+        if (r >= 0 && parent && !json_is_null(parent) && !cg_json_plain_string(parent))
                 r = cg_error_set(&err, -EINVAL, "invalid_name", "/parent", "parent must be a group name or null");
         if (r >= 0 && lim && !json_is_null(lim))
                 r = cg_json_to_limits(lim, false, "/limits", &limits, &err);

@@ -33,6 +33,9 @@ static int one_value(const json_t *v, CgLimitKey k, bool allow_null, const char 
                 l->set &= ~CG_LIMIT_BIT(k);
                 return 0;
         case JSON_STRING:
+                /* "\u0000" inside a JSON string would cut the C string short. */
+                if (strlen(json_string_value(v)) != json_string_length(v))
+                        return cg_error_set(err, -EINVAL, "invalid_value", ptr, "NUL is not allowed in a value");
                 r = cg_limits_set_from_string(l, k, json_string_value(v), err);
                 break;
         case JSON_INTEGER:
@@ -131,6 +134,11 @@ json_t *cg_json_from_limits(const CgLimits *l) {
                 json_object_set_new(s, cg_limit_key_leaf(k), value_json(l, k));
         }
         return o;
+}
+
+const char *cg_json_plain_string(const json_t *j) {
+        const char *s = json_string_value(j);
+        return s && strlen(s) == json_string_length(j) ? s : NULL;
 }
 
 json_t *cg_json_time(uint64_t usec) {
