@@ -190,7 +190,7 @@ static int parse_args(int argc, char **argv, bool allow_none, Args *a) {
         CgError err = { 0 };
         int c;
         *a = (Args){ 0 };
-        optind = 1;
+        optind = 0; /* 0, not 1: glibc re-initialises its scanner (main's "+" scan ran before) */
         while ((c = getopt_long(argc, argv, "", limit_options, NULL)) != -1) {
                 if (c >= 0 && c < _CG_LIMIT_COUNT) {
                         if (allow_none && strcmp(optarg, "none") == 0) {

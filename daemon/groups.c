@@ -300,6 +300,7 @@ static int reconcile_one(Groups *gs, const StoreGroup *g) {
         CgError err = { 0 };
         uint32_t written = 0;
         int changed = 0;
+        bool created = false;
         int r = chain_of(gs, g->name, &c, &err);
         if (r < 0)
                 goto fail;
@@ -310,11 +311,13 @@ static int reconcile_one(Groups *gs, const StoreGroup *g) {
                         goto fail;
                 fprintf(stderr, "cgwardend: reconcile: group %s was missing from the kernel; recreated\n", g->name);
                 changed = 1;
+                created = true;
         }
-        r = gs->driver->ops->apply_limits(gs->driver, &c.path, &g->limits, CG_APPLY_ONLY_DRIFTED, &written, &err);
+        r = gs->driver->ops->apply_limits(gs->driver, &c.path, &g->limits, created ? 0 : CG_APPLY_ONLY_DRIFTED,
+                                          &written, &err);
         if (r < 0)
                 goto fail;
-        for (CgLimitKey k = 0; k < _CG_LIMIT_COUNT; k++)
+        for (CgLimitKey k = 0; !created && k < _CG_LIMIT_COUNT; k++)
                 if (written & CG_LIMIT_BIT(k)) {
                         fprintf(stderr, "cgwardend: reconcile: group %s: %s.%s had drifted; re-applied\n", g->name,
                                 cg_limit_key_section(k), cg_limit_key_leaf(k));
@@ -325,7 +328,9 @@ static int reconcile_one(Groups *gs, const StoreGroup *g) {
         if (r >= 0 && g->frozen != (s == CG_FROZEN)) {
                 r = g->frozen ? gs->driver->ops->freeze(gs->driver, &c.path, &err)
                               : gs->driver->ops->thaw(gs->driver, &c.path, &err);
-                if (r < 0 && strcmp(err.code, "parent_frozen") != 0)
+                if (r < 0 && strcmp(err.code, "parent_frozen") == 0)
+                        return changed; /* frozen through its parent, which is as desired */
+                if (r < 0)
                         goto fail;
                 fprintf(stderr, "cgwardend: reconcile: group %s %s again\n", g->name, g->frozen ? "frozen" : "thawed");
                 changed = 1;

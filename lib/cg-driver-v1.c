@@ -482,7 +482,8 @@ static int read_procs(int fd, pid_t **ret, size_t *ret_n) {
                 pids[n++] = (pid_t)v;
         }
         fclose(f);
-        qsort(pids, n, sizeof *pids, cmp_pid);
+        if (n > 1)
+                qsort(pids, n, sizeof *pids, cmp_pid);
         *ret = pids;
         *ret_n = n;
         return 0;

@@ -1,0 +1,308 @@
+#!/usr/bin/env bash
+# The real cgwardend against the real cgroupfs, through real HTTP and the real CLI.
+. "$(dirname "$0")/lib.sh"
+
+start_daemon || { echo "0 passed, 1 failed"; exit 1; }
+TOKEN=$(cat "$TOKEN_FILE")
+AUTH=(-H "Authorization: Bearer $TOKEN")
+UNLIMITED=9223372036854771712
+echo "# root $ROOT, port $PORT"
+
+# ---- access ----
+tcp GET /healthz
+check "healthz answers without a token" is 200
+check "healthz names the driver and version" has '"driver":"cgroupfs","version":"'
+tcp GET /api/v1/groups
+check "TCP without a token is 401" is 401
+check "401 has a JSON error body" has '"code":"unauthorized"'
+tcp GET /api/v1/groups -H "Authorization: Bearer $(printf '0%.0s' $(seq 64))"
+check "a wrong token is 401" is 401
+tcp GET /api/v1/groups -H "Authorization: Bearer short"
+check "a short token is 401" is 401
+tcp GET /api/v1/groups "${AUTH[@]}"
+check "the admin token is accepted" is 200
+tcp GET /api/v1/groups "${AUTH[@]}" -H "Host: evil.example:$PORT"
+check "a foreign Host is 403" is 403
+tcp GET /api/v1/groups "${AUTH[@]}" -H "Origin: http://evil.example"
+check "a foreign Origin is 403" is 403
+tcp GET /api/v1/groups "${AUTH[@]}" -H "Origin: http://127.0.0.1:$PORT"
+check "our own Origin is accepted" is 200
+check "the token file is 0600" test "$(stat -c %a "$TOKEN_FILE")" = 600
+check "the token is 256 bits of hex" grep -qE '^[0-9a-f]{64}$' "$TOKEN_FILE"
+check "the socket is 0660" test "$(stat -c %a "$SOCK")" = 660
+chmod 0711 "$TMP"; chmod 0666 "$SOCK" # let nobody connect, to prove SO_PEERCRED decides and not the mode alone
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" http://localhost/api/v1/groups)
+chmod 0660 "$SOCK"; chmod 0700 "$TMP"
+check "a non-root peer on the socket is 403" test "$out" = 403
+
+# ---- create ----
+api POST /api/v1/groups '{"name":"web","limits":{"memory":{"max":"512M","reservation":"256M","swap_max":"64M"},"cpu":{"max":1.5,"weight":200},"cpuset":{"cpus":"0","mems":"0"},"pids":{"max":100}}}'
+check "create answers 201" is 201
+check "create returns canonical limits" has '"limits":{"memory":{"max":536870912,"reservation":268435456,"swap_max":67108864},"cpu":{"max":1.5,"weight":200},"cpuset":{"cpus":"0","mems":"0"},"pids":{"max":100}}'
+check "create returns state and created_at" has '"state":"THAWED","limits"'
+check "memory.limit_in_bytes" test "$(cg memory web/memory.limit_in_bytes)" = 536870912
+check "memory.soft_limit_in_bytes" test "$(cg memory web/memory.soft_limit_in_bytes)" = 268435456
+check "memory.memsw.limit_in_bytes = max + swap" test "$(cg memory web/memory.memsw.limit_in_bytes)" = $((536870912 + 67108864))
+check "cpu.cfs_quota_us" test "$(cg cpu web/cpu.cfs_quota_us)" = 150000
+check "cpu.cfs_period_us" test "$(cg cpu web/cpu.cfs_period_us)" = 100000
+check "cpu.shares from weight 200" test "$(cg cpu web/cpu.shares)" = 2048
+check "cpuset.cpus" test "$(cg cpuset web/cpuset.cpus)" = 0
+check "pids.max" test "$(cg pids web/pids.max)" = 100
+for c in cpu cpuacct cpuset memory blkio devices freezer pids; do
+	check "group exists in $c" test -d "$CG/$c/$ROOT/web"
+done
+api POST /api/v1/groups '{"name":"api","parent":"web","limits":{"memory":{"max":1073741824}}}'
+check "nested create answers 201" is 201
+check "nested group lives under its parent" test -d "$CG/memory/$ROOT/web/api"
+check "nested limit is in the kernel" test "$(cg memory web/api/memory.limit_in_bytes)" = 1073741824
+check "nested cpuset inherited the parent's cpus" test "$(cg cpuset web/api/cpuset.cpus)" = 0
+api POST /api/v1/groups '{"name":"web"}'
+check "a duplicate name is 409" is 409
+api POST /api/v1/groups '{"name":"api"}'
+check "names are unique across the tree" is 409
+api POST /api/v1/groups '{"name":"orphan","parent":"nope"}'
+check "an unknown parent is 422" is 422
+check "the unknown parent error names /parent" has '"field":"/parent"'
+api POST /api/v1/groups '{"name":"idle"}'
+check "a group without limits" is 201
+check "no limits is an empty object" has '"limits":{}'
+
+# ---- read ----
+api GET /api/v1/groups/web
+check "get answers 200" is 200
+check "get shows the parent as null" has '"name":"web","parent":null'
+api GET /api/v1/groups/api
+check "get shows a nested group's parent" has '"parent":"web"'
+api GET /api/v1/groups/nope
+check "an unknown group is 404" is 404
+check "404 has a JSON body" has '"code":"not_found"'
+api GET /api/v1/groups
+check "list has all three" has '"name":"web"'
+check "list has the nested one" has '"name":"api"'
+api GET '/api/v1/groups/..%2F..%2Fetc'
+check "a path-like name is 404" is 404
+
+# ---- limits ----
+api PATCH /api/v1/groups/web/limits '{"memory":{"max":"256M"},"pids":{"max":"max"}}'
+check "patch answers 200" is 200
+check "patch lowers memory.limit_in_bytes" test "$(cg memory web/memory.limit_in_bytes)" = 268435456
+check "patch keeps swap on top of the new max" test "$(cg memory web/memory.memsw.limit_in_bytes)" = $((268435456 + 67108864))
+check "patch sets pids.max to max" test "$(cg pids web/pids.max)" = max
+check "patch leaves keys it did not name" test "$(cg cpu web/cpu.cfs_quota_us)" = 150000
+api PATCH /api/v1/groups/web/limits '{"memory":{"max":"2G","reservation":null}}'
+check "raising memory above memsw works" is 200
+check "memory.limit_in_bytes raised" test "$(cg memory web/memory.limit_in_bytes)" = 2147483648
+check "memsw follows" test "$(cg memory web/memory.memsw.limit_in_bytes)" = $((2147483648 + 67108864))
+check "null removes the reservation" test "$(cg memory web/memory.soft_limit_in_bytes)" = $UNLIMITED
+check "a removed key leaves the response" bash -c '! grep -q reservation <<<"$0"' "$BODY"
+api PATCH /api/v1/groups/web/limits '{"cpu":{"max":"max","weight":null}}'
+check "cpu max lifted" test "$(cg cpu web/cpu.cfs_quota_us)" = -1
+check "cpu weight back to default shares" test "$(cg cpu web/cpu.shares)" = 1024
+api PATCH /api/v1/groups/web/limits '{"cpuset":{"cpus":null}}'
+check "cpuset null restores the parent's cpus" test "$(cg cpuset web/cpuset.cpus)" = "$(cat $CG/cpuset/$ROOT/cpuset.cpus)"
+api PATCH /api/v1/groups/nope/limits '{"pids":{"max":5}}'
+check "patch on an unknown group is 404" is 404
+
+# ---- bad inputs: right status, and nothing changes in the kernel or the database ----
+snapshot() {
+	local f
+	for f in memory/web/memory.limit_in_bytes memory/web/memory.memsw.limit_in_bytes memory/web/memory.soft_limit_in_bytes \
+		cpu/web/cpu.cfs_quota_us cpu/web/cpu.shares cpuset/web/cpuset.cpus pids/web/pids.max freezer/web/freezer.state; do
+		printf '%s=%s\n' "$f" "$(cat "$CG/${f%%/*}/$ROOT/${f#*/}")"
+	done
+	ls "$CG/memory/$ROOT"
+	curl -s --unix-socket "$SOCK" http://localhost/api/v1/groups
+}
+api PATCH /api/v1/groups/web/limits '{"memory":{"max":"1G"},"pids":{"max":50},"cpu":{"max":1}}'
+before=$(snapshot)
+bad() { # bad STATUS CODE METHOD PATH BODY [content-type]
+	local want=$1 code=$2 m=$3 p=$4 b=$5 ct=${6:-application/json} out
+	out=$(curl -s --max-time 30 --unix-socket "$SOCK" -X "$m" -w '\n%{http_code}' -H "Content-Type: $ct" --data-binary "$b" "http://localhost$p")
+	STATUS=${out##*$'\n'}
+	BODY=${out%$'\n'*}
+	local after
+	after=$(snapshot)
+	if [ "$STATUS" = "$want" ] && has "\"code\":\"$code\"" && [ "$after" = "$before" ]; then
+		ok 0 "bad input → $want $code: $m $p ${b:0:60}"
+	else
+		ok 1 "bad input → $want $code: $m $p ${b:0:60} (got $STATUS $BODY)"
+		[ "$after" = "$before" ] || diff <(echo "$before") <(echo "$after") | sed 's/^/#   /'
+	fi
+}
+bad 400 invalid_json POST /api/v1/groups '{"name":'
+bad 400 invalid_json POST /api/v1/groups '[1,2]'
+bad 400 invalid_json POST /api/v1/groups '{"name":"x","name":"y"}'
+bad 400 body_required PATCH /api/v1/groups/web/limits ''
+bad 415 unsupported_media_type POST /api/v1/groups '{"name":"x"}' text/plain
+bad 415 unsupported_media_type PATCH /api/v1/groups/web/limits 'name=x' application/x-www-form-urlencoded
+bad 422 invalid_name POST /api/v1/groups '{"name":"../etc"}'
+bad 422 invalid_name POST /api/v1/groups '{"name":"a/b"}'
+bad 422 invalid_name POST /api/v1/groups '{"name":"Web"}'
+bad 422 invalid_name POST /api/v1/groups '{"name":".."}'
+bad 422 invalid_name POST /api/v1/groups '{"name":""}'
+bad 422 invalid_name POST /api/v1/groups "{\"name\":\"$(printf 'a%.0s' $(seq 64))\"}"
+bad 422 invalid_name POST /api/v1/groups '{"name":42}'
+bad 422 invalid_name POST /api/v1/groups '{"name":"x","parent":"../web"}'
+bad 422 unknown_field POST /api/v1/groups '{"name":"x","limitz":{}}'
+bad 422 unknown_field PATCH /api/v1/groups/web/limits '{"memory":{"maximum":1}}'
+bad 422 unknown_field PATCH /api/v1/groups/web/limits '{"disk":{"max":1}}'
+bad 422 out_of_range PATCH /api/v1/groups/web/limits '{"memory":{"max":-1}}'
+bad 422 invalid_value PATCH /api/v1/groups/web/limits '{"memory":{"max":"-1"}}'
+bad 422 out_of_range PATCH /api/v1/groups/web/limits '{"memory":{"max":"18446744073709551616"}}'
+bad 422 out_of_range PATCH /api/v1/groups/web/limits '{"memory":{"max":"17179869184G"}}'
+bad 422 invalid_value PATCH /api/v1/groups/web/limits '{"memory":{"max":"1.5"}}'
+bad 422 invalid_value PATCH /api/v1/groups/web/limits '{"memory":{"max":"12 G"}}'
+bad 422 out_of_range PATCH /api/v1/groups/web/limits '{"memory":{"max":1000}}'
+bad 422 invalid_type PATCH /api/v1/groups/web/limits '{"memory":{"max":true}}'
+bad 422 conflict_value PATCH /api/v1/groups/web/limits '{"memory":{"reservation":"2G"}}'
+bad 422 out_of_range PATCH /api/v1/groups/web/limits '{"cpu":{"max":0}}'
+bad 422 out_of_range PATCH /api/v1/groups/web/limits '{"cpu":{"max":0.001}}'
+bad 422 out_of_range PATCH /api/v1/groups/web/limits '{"cpu":{"max":64}}'
+bad 422 invalid_value PATCH /api/v1/groups/web/limits '{"cpu":{"max":"1e3"}}'
+bad 422 out_of_range PATCH /api/v1/groups/web/limits '{"cpu":{"weight":0}}'
+bad 422 out_of_range PATCH /api/v1/groups/web/limits '{"cpu":{"weight":10001}}'
+bad 422 out_of_range PATCH /api/v1/groups/web/limits '{"pids":{"max":-1}}'
+bad 422 out_of_range PATCH /api/v1/groups/web/limits '{"pids":{"max":99999999}}'
+bad 422 invalid_value PATCH /api/v1/groups/web/limits '{"cpuset":{"cpus":""}}'
+bad 422 invalid_value PATCH /api/v1/groups/web/limits '{"cpuset":{"cpus":"1-0"}}'
+bad 422 out_of_range PATCH /api/v1/groups/web/limits '{"cpuset":{"cpus":"0-99999"}}'
+# The kernel refuses CPUs that do not exist; the memory change in the same request is rolled back.
+bad 422 kernel_refused PATCH /api/v1/groups/web/limits '{"memory":{"max":"300M"},"cpuset":{"cpus":"4000"}}'
+check "the kernel's refusal names the field" has '"field":"/cpuset/cpus"'
+bad 422 invalid_value POST /api/v1/groups '{"name":"x","limits":{"memory":{"max":null}}}'
+bad 422 invalid_value POST /api/v1/groups/web/attach '{"pid":0}'
+bad 422 invalid_value POST /api/v1/groups/web/attach '{"pid":"1"}'
+bad 422 no_such_process POST /api/v1/groups/web/attach '{"pid":2147483647}'
+bad 404 not_found PATCH /api/v1/groups/ghost/limits '{"pids":{"max":5}}'
+bad 404 not_found POST /api/v1/groups/ghost/freeze ''
+bad 405 method_not_allowed PUT /api/v1/groups '{}'
+check "405 names the allowed methods" bash -c "curl -s -D - -o /dev/null --unix-socket $SOCK -X PUT http://localhost/api/v1/groups | grep -qi '^Allow: GET, POST'"
+bad 413 body_too_large POST /api/v1/groups "{\"name\":\"x\",\"pad\":\"$(head -c 70000 /dev/zero | tr '\0' a)\"}"
+bad 422 out_of_range PATCH /api/v1/groups/web/limits '{"memory":{"max":"99999999999999999999"}}'
+check "an error message does not echo the input" bash -c '! grep -q 99999999999999999999 <<<"$0"' "$BODY"
+
+# ---- attach, freeze, thaw ----
+spawn sh -c 'while :; do :; done'
+BUSY=$LAST_PID
+spawn sleep 600
+SLEEPER=$LAST_PID
+api POST /api/v1/groups/web/attach "{\"pid\":$BUSY}"
+check "attach answers 200" is 200
+api POST /api/v1/groups/web/attach "{\"pid\":$SLEEPER}"
+check "attach lists the pid" has "$SLEEPER"
+for c in cpu cpuset memory freezer pids; do
+	check "attached pid is in $c" grep -qx "$BUSY" "$CG/$c/$ROOT/web/cgroup.procs"
+done
+cputime() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+api POST /api/v1/groups/web/freeze
+check "freeze answers 200" is 200
+check "freeze answers FROZEN" has '"state":"FROZEN"'
+check "freezer.state is FROZEN" test "$(cg freezer web/freezer.state)" = FROZEN
+t0=$(cputime $BUSY); sleep 0.5; t1=$(cputime $BUSY)
+check "a frozen busy loop burns no CPU" test "$t0" = "$t1"
+api GET /api/v1/groups/api
+check "a child of a frozen group reports FROZEN" has '"state":"FROZEN"'
+api POST /api/v1/groups/api/thaw
+check "thawing a child of a frozen parent is 409" is 409
+check "... with parent_frozen" has '"code":"parent_frozen"'
+api POST /api/v1/groups/web/freeze
+check "freezing twice is fine" is 200
+api POST /api/v1/groups/web/thaw
+check "thaw answers THAWED" has '"state":"THAWED"'
+check "freezer.state is THAWED" test "$(cg freezer web/freezer.state)" = THAWED
+t0=$(cputime $BUSY); sleep 0.3; t1=$(cputime $BUSY)
+check "the thawed loop runs again" test "$t1" -gt "$t0"
+api DELETE /api/v1/groups/web
+check "deleting a group with children is 409" is 409
+check "... has_children" has '"code":"has_children"'
+api DELETE /api/v1/groups/api?force=maybe
+check "a bad force value is 400" is 400
+
+# ---- CLI ----
+CLI=("$BIN/cgwarden" --socket "$SOCK")
+out=$("${CLI[@]}" create cli1 --memory 128M --cpus 0.5 --cpu-weight 50 --pids 20 --cpuset-cpus 0 2>&1)
+check "cli create exits 0" test $? = 0
+check "cli create prints the group" grep -q 'memory.max: *128MiB' <<<"$out"
+check "cli create set memory" test "$(cg memory cli1/memory.limit_in_bytes)" = 134217728
+check "cli create set cpu quota" test "$(cg cpu cli1/cpu.cfs_quota_us)" = 50000
+check "cli create set shares" test "$(cg cpu cli1/cpu.shares)" = 512
+"${CLI[@]}" create cli2 --parent cli1 --memory-reservation 64M >/dev/null
+check "cli create --parent" test -d "$CG/memory/$ROOT/cli1/cli2"
+check "cli list" bash -c '"$@" list | grep -qE "^cli2 +cli1 +THAWED"' _ "${CLI[@]}"
+check "cli list --json" bash -c '"$@" --json list | grep -q "\"name\": \"cli1\""' _ "${CLI[@]}"
+check "cli show" bash -c '"$@" show cli1 | grep -qE "^cpu.max: +0.5$"' _ "${CLI[@]}"
+"${CLI[@]}" limit cli1 --memory 256M --pids none >/dev/null
+check "cli limit" test "$(cg memory cli1/memory.limit_in_bytes)" = 268435456
+check "cli limit none removes" test "$(cg pids cli1/pids.max)" = max
+spawn sleep 600
+"${CLI[@]}" attach cli1 "$LAST_PID" >/dev/null
+check "cli attach" grep -qx "$LAST_PID" "$CG/pids/$ROOT/cli1/cgroup.procs"
+check "cli freeze" bash -c '"$@" freeze cli1 | grep -qx "cli1: FROZEN"' _ "${CLI[@]}"
+check "cli thaw" bash -c '"$@" thaw cli1 | grep -qx "cli1: THAWED"' _ "${CLI[@]}"
+err=$("${CLI[@]}" create 'Bad/Name' 2>&1); rc=$?
+check "cli refuses a bad name locally (exit 2)" test $rc = 2
+check "cli errors are one line" test "$(wc -l <<<"$err")" = 1
+err=$("${CLI[@]}" create cli3 --memory 12Q 2>&1); rc=$?
+check "cli refuses a bad size locally" test $rc = 2
+check "cli's message names the flag" grep -q -- '--memory' <<<"$err"
+err=$("${CLI[@]}" create cli1 2>&1); rc=$?
+check "cli reports a server error (exit 1)" test $rc = 1
+check "cli's server error is one line" test "$(wc -l <<<"$err")" = 1
+err=$("${CLI[@]}" delete cli1 2>&1); rc=$?
+check "cli delete of a parent without force fails" test $rc = 1
+err=$("$BIN/cgwarden" --socket "$TMP/none.sock" list 2>&1); rc=$?
+check "cli without a daemon fails clearly" bash -c '[ $0 = 1 ] && grep -q "cannot reach cgwardend" <<<"$1"' $rc "$err"
+check "cli over TCP with --token" "$BIN/cgwarden" --url "http://127.0.0.1:$PORT" --token "$TOKEN" show cli1
+check "cli over TCP with CGWARDEN_TOKEN" env CGWARDEN_TOKEN="$TOKEN" "$BIN/cgwarden" --url "http://127.0.0.1:$PORT" list
+"$BIN/cgwarden" --url "http://127.0.0.1:$PORT" --token nope list >/dev/null 2>&1
+check "cli over TCP with a bad token fails" test $? = 1
+VICTIM=$LAST_PID
+"${CLI[@]}" delete cli1 --force
+check "cli delete --force" test ! -d "$CG/memory/$ROOT/cli1"
+sleep 0.2
+check "forced delete killed the group's process" bash -c '! kill -0 $0 2>/dev/null || grep -q "^State:.*Z" /proc/$0/status' "$VICTIM"
+
+# ---- restart: reconcile drift, keep processes ----
+api POST /api/v1/groups/web/freeze
+check "web frozen before the restart" is 200
+api PATCH /api/v1/groups/idle/limits '{"memory":{"max":"64M"},"pids":{"max":7}}'
+stop_daemon
+check "SIGTERM stops the daemon cleanly" test "$DAEMON_STATUS" = 0
+check "groups stay after the daemon stops" test -d "$CG/memory/$ROOT/web"
+check "processes stay after the daemon stops" kill -0 "$SLEEPER"
+echo 999999488 > "$CG/memory/$ROOT/web/memory.limit_in_bytes"          # drift
+echo 4 > "$CG/pids/$ROOT/web/pids.max"                                  # drift
+for h in "$CG"/*/; do rmdir "$h$ROOT/idle" 2>/dev/null; done            # a lost group
+start_daemon || { finish; exit 1; }
+check "restart re-applies a drifted memory limit" test "$(cg memory web/memory.limit_in_bytes)" = 1073741824
+check "restart re-applies a drifted pids.max" test "$(cg pids web/pids.max)" = 50
+check "restart recreates a lost group" test -d "$CG/memory/$ROOT/idle"
+check "... with its limits" test "$(cg memory idle/memory.limit_in_bytes)" = 67108864
+check "... all of them" test "$(cg pids idle/pids.max)" = 7
+check "reconcile logged the drift" grep -q "memory.max had drifted" "$TMP/daemon.log"
+check "a frozen group stays frozen" test "$(cg freezer web/freezer.state)" = FROZEN
+check "processes survive the restart" kill -0 "$SLEEPER"
+check "... still in their group" grep -qx "$SLEEPER" "$CG/memory/$ROOT/web/cgroup.procs"
+check "the token survives the restart" test "$(cat "$TOKEN_FILE")" = "$TOKEN"
+api GET /api/v1/groups/web
+check "state after restart" has '"state":"FROZEN"'
+
+# ---- delete ----
+api DELETE /api/v1/groups/idle
+check "deleting an empty group is 204" is 204
+check "... and removes it from the kernel" test ! -d "$CG/memory/$ROOT/idle"
+api GET /api/v1/groups/idle
+check "... and from the database" is 404
+api DELETE /api/v1/groups/web
+check "deleting a non-empty group without force is 409" is 409
+api DELETE '/api/v1/groups/web?force=true'
+check "forced delete of a frozen tree is 204" is 204
+check "... removes the children too" test ! -d "$CG/memory/$ROOT/web"
+sleep 0.2
+for p in $BUSY $SLEEPER; do
+	check "forced delete ended pid $p" bash -c '! kill -0 $0 2>/dev/null || grep -q "^State:.*Z" /proc/$0/status' "$p"
+done
+api GET /api/v1/groups
+check "nothing is left" has '"groups":[]'
+
+finish
