@@ -1,0 +1,337 @@
+/* cgwarden-bench: the API's cost against the raw cgroupfs floor, measured in one run.
+ * Usage: cgwarden-bench --socket PATH --raw-root NAME --api-root NAME [--rounds N]
+ * (bench/run.sh starts a daemon on its own root and calls this.) Prints medians and ratios. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cg-fs.h"
+#include "cg-util.h"
+
+static const char *const controllers[] = { "cpu", "cpuacct", "cpuset", "memory", "blkio", "devices", "freezer", "pids" };
+static char hier[8][256];
+static size_t nhier;
+static const char *raw_root, *api_root, *sock;
+static CURL *curl;
+
+static int cmp_u64(const void *a, const void *b) {
+        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+        return (x > y) - (x < y);
+}
+
+static double median_ms(uint64_t *v, size_t n) {
+        qsort(v, n, sizeof *v, cmp_u64);
+        return (n % 2 ? (double)v[n / 2] : (double)(v[n / 2 - 1] + v[n / 2]) / 2) / 1000.0;
+}
+
+static void die(const char *what) {
+        fprintf(stderr, "cgwarden-bench: %s: %s\n", what, strerror(errno));
+        exit(1);
+}
+
+/* Distinct hierarchies (co-mounted controllers share one). */
+static void discover(void) {
+        for (size_t i = 0; i < ELEMENTSOF(controllers); i++) {
+                char p[PATH_MAX], real[PATH_MAX];
+                snprintf(p, sizeof p, "/sys/fs/cgroup/%s", controllers[i]);
+                if (!realpath(p, real) || strlen(real) >= sizeof hier[0])
+                        continue;
+                bool seen = false;
+                for (size_t j = 0; j < nhier; j++)
+                        seen = seen || strcmp(hier[j], real) == 0;
+                if (!seen)
+                        memcpy(hier[nhier++], real, strlen(real) + 1);
+        }
+}
+
+static void must_write(const char *path, const char *value) {
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, value, strlen(value)) != (ssize_t)strlen(value))
+                die(path);
+        close(fd);
+}
+
+static void copy_file(const char *from, const char *to) {
+        char buf[256];
+        int fd = open(from, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+        if (n < 0)
+                die(from);
+        close(fd);
+        buf[n] = '\0';
+        must_write(to, buf);
+}
+
+/* ---- the floor: raw cgroupfs from C, the way a hand-written tool would ---- */
+
+static void raw_create(const char *name) {
+        char p[PATH_MAX], q[PATH_MAX];
+        for (size_t i = 0; i < nhier; i++) {
+                snprintf(p, sizeof p, "%s/%s/%s", hier[i], raw_root, name);
+                if (mkdir(p, 0755) < 0)
+                        die(p);
+                if (strstr(hier[i], "cpuset")) {
+                        snprintf(q, sizeof q, "%s/%s/cpuset.cpus", hier[i], raw_root);
+                        snprintf(p, sizeof p, "%s/%s/%s/cpuset.cpus", hier[i], raw_root, name);
+                        copy_file(q, p);
+                        snprintf(q, sizeof q, "%s/%s/cpuset.mems", hier[i], raw_root);
+                        snprintf(p, sizeof p, "%s/%s/%s/cpuset.mems", hier[i], raw_root, name);
+                        copy_file(q, p);
+                }
+        }
+        snprintf(p, sizeof p, "/sys/fs/cgroup/memory/%s/%s/memory.limit_in_bytes", raw_root, name);
+        must_write(p, "268435456");
+        snprintf(p, sizeof p, "/sys/fs/cgroup/cpu/%s/%s/cpu.cfs_quota_us", raw_root, name);
+        must_write(p, "50000");
+}
+
+static void raw_remove(const char *root, const char *name) {
+        char p[PATH_MAX];
+        for (size_t i = 0; i < nhier; i++) {
+                snprintf(p, sizeof p, "%s/%s%s%s", hier[i], root, name ? "/" : "", name ? name : "");
+                if (rmdir(p) < 0 && errno != ENOENT)
+                        die(p);
+        }
+}
+
+static void raw_wait_state(const char *group, const char *want) {
+        char p[PATH_MAX], buf[32];
+        snprintf(p, sizeof p, "/sys/fs/cgroup/freezer/%s", group);
+        int dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        useconds_t pause = 50;
+        for (;;) {
+                if (cg_fs_read_at(dfd, "freezer.state", buf, sizeof buf) < 0)
+                        die("freezer.state");
+                if (strcmp(buf, want) == 0)
+                        break;
+                usleep(pause);
+                pause = pause * 2 > 10000 ? 10000 : pause * 2;
+        }
+        close(dfd);
+}
+
+static void raw_freeze(const char *group, bool freeze) {
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "/sys/fs/cgroup/freezer/%s/freezer.state", group);
+        must_write(p, freeze ? "FROZEN" : "THAWED");
+        raw_wait_state(group, freeze ? "FROZEN" : "THAWED");
+}
+
+/* ---- the API over its unix socket, one kept-alive connection ---- */
+
+static size_t discard(char *ptr, size_t size, size_t nmemb, void *ud) { return size * nmemb; }
+
+static void api(const char *method, const char *path, const char *body, long want) {
+        char url[512];
+        long status = 0;
+        snprintf(url, sizeof url, "http://localhost%s", path);
+        curl_easy_setopt(curl, CURLOPT_URL, url);
+        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, body ? (long)strlen(body) : 0L);
+        if (curl_easy_perform(curl) != CURLE_OK)
+                die("request");
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+        if (status != want) {
+                fprintf(stderr, "cgwarden-bench: %s %s answered %ld\n", method, path, status);
+                exit(1);
+        }
+}
+
+static void api_init(void) {
+        static struct curl_slist *hdrs;
+        curl = curl_easy_init();
+        hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+        curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, sock);
+        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+}
+
+/* ---- processes to freeze: forked into the group at birth, so no attach is timed ---- */
+
+static pid_t *spawn_into(const char *group, size_t n) {
+        char p[PATH_MAX], self[32], back[PATH_MAX];
+        pid_t *pids = calloc(n, sizeof *pids);
+        snprintf(p, sizeof p, "/sys/fs/cgroup/freezer/%s/cgroup.procs", group);
+        snprintf(back, sizeof back, "/sys/fs/cgroup/freezer/cgroup.procs");
+        snprintf(self, sizeof self, "%d", (int)getpid());
+        must_write(p, self);
+        for (size_t i = 0; i < n; i++) {
+                pids[i] = fork();
+                if (pids[i] < 0)
+                        die("fork");
+                if (pids[i] == 0) {
+                        for (;;)
+                                pause();
+                }
+        }
+        must_write(back, self);
+        return pids;
+}
+
+static void reap(pid_t *pids, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                kill(pids[i], SIGKILL);
+        for (size_t i = 0; i < n; i++)
+                waitpid(pids[i], NULL, 0);
+        free(pids);
+}
+
+typedef struct Row {
+        const char *what;
+        double raw_ms, api_ms, target;
+} Row;
+
+static Row bench_create(unsigned rounds) {
+        uint64_t *raw = calloc(rounds, sizeof *raw), *api_t = calloc(rounds, sizeof *api_t);
+        for (unsigned i = 0; i < rounds; i++) {
+                char name[32], body[256], path[96];
+                snprintf(name, sizeof name, "c%u", i);
+                uint64_t t0 = cg_now_usec(CLOCK_MONOTONIC);
+                raw_create(name);
+                raw[i] = cg_now_usec(CLOCK_MONOTONIC) - t0;
+                raw_remove(raw_root, name);
+
+                snprintf(body, sizeof body, "{\"name\":\"%s\",\"limits\":{\"memory\":{\"max\":268435456},\"cpu\":{\"max\":0.5}}}",
+                         name);
+                t0 = cg_now_usec(CLOCK_MONOTONIC);
+                api("POST", "/api/v1/groups", body, 201);
+                api_t[i] = cg_now_usec(CLOCK_MONOTONIC) - t0;
+                snprintf(path, sizeof path, "/api/v1/groups/%s", name);
+                api("DELETE", path, NULL, 204);
+        }
+        Row r = { "create group + memory and cpu limits", median_ms(raw, rounds), median_ms(api_t, rounds), 3.0 };
+        free(raw);
+        free(api_t);
+        return r;
+}
+
+static void bench_freeze(size_t nproc, unsigned rounds, Row *ret_freeze, Row *ret_thaw) {
+        char raw_group[96], api_group[96], name[32], path[96], body[96];
+        snprintf(name, sizeof name, "f%zu", nproc);
+        snprintf(raw_group, sizeof raw_group, "%s/%s", raw_root, name);
+        snprintf(api_group, sizeof api_group, "%s/%s", api_root, name);
+        raw_create(name);
+        snprintf(body, sizeof body, "{\"name\":\"%s\"}", name);
+        api("POST", "/api/v1/groups", body, 201);
+        pid_t *rp = spawn_into(raw_group, nproc), *ap = spawn_into(api_group, nproc);
+
+        uint64_t *rf = calloc(rounds, 8), *rt = calloc(rounds, 8), *af = calloc(rounds, 8), *at = calloc(rounds, 8);
+        for (unsigned i = 0; i < rounds; i++) {
+                uint64_t t0 = cg_now_usec(CLOCK_MONOTONIC);
+                raw_freeze(raw_group, true);
+                rf[i] = cg_now_usec(CLOCK_MONOTONIC) - t0;
+                t0 = cg_now_usec(CLOCK_MONOTONIC);
+                raw_freeze(raw_group, false);
+                rt[i] = cg_now_usec(CLOCK_MONOTONIC) - t0;
+
+                snprintf(path, sizeof path, "/api/v1/groups/%s/freeze", name);
+                t0 = cg_now_usec(CLOCK_MONOTONIC);
+                api("POST", path, NULL, 200);
+                af[i] = cg_now_usec(CLOCK_MONOTONIC) - t0;
+                snprintf(path, sizeof path, "/api/v1/groups/%s/thaw", name);
+                t0 = cg_now_usec(CLOCK_MONOTONIC);
+                api("POST", path, NULL, 200);
+                at[i] = cg_now_usec(CLOCK_MONOTONIC) - t0;
+        }
+        static char fw[2][64], tw[2][64];
+        int slot = nproc > 1;
+        snprintf(fw[slot], sizeof fw[slot], "freeze, %zu process%s", nproc, nproc > 1 ? "es" : "");
+        snprintf(tw[slot], sizeof tw[slot], "thaw, %zu process%s", nproc, nproc > 1 ? "es" : "");
+        *ret_freeze = (Row){ fw[slot], median_ms(rf, rounds), median_ms(af, rounds), 1.5 };
+        *ret_thaw = (Row){ tw[slot], median_ms(rt, rounds), median_ms(at, rounds), 1.5 };
+        free(rf), free(rt), free(af), free(at);
+
+        reap(rp, nproc);
+        reap(ap, nproc);
+        snprintf(path, sizeof path, "/api/v1/groups/%s?force=true", name);
+        api("DELETE", path, NULL, 204);
+        usleep(100000);
+        raw_remove(raw_root, name);
+}
+
+static Row bench_health(unsigned rounds) {
+        uint64_t *t = calloc(rounds, 8);
+        for (unsigned i = 0; i < rounds; i++) {
+                uint64_t t0 = cg_now_usec(CLOCK_MONOTONIC);
+                api("GET", "/healthz", NULL, 200);
+                t[i] = cg_now_usec(CLOCK_MONOTONIC) - t0;
+        }
+        Row r = { "GET /healthz (HTTP round trip alone)", 0, median_ms(t, rounds), 0 };
+        free(t);
+        return r;
+}
+
+int main(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "socket", required_argument, NULL, 's' }, { "raw-root", required_argument, NULL, 'r' },
+                { "api-root", required_argument, NULL, 'a' }, { "rounds", required_argument, NULL, 'n' }, { 0 },
+        };
+        unsigned rounds = 50;
+        int c;
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+                if (c == 's')
+                        sock = optarg;
+                else if (c == 'r')
+                        raw_root = optarg;
+                else if (c == 'a')
+                        api_root = optarg;
+                else if (c == 'n')
+                        rounds = (unsigned)strtoul(optarg, NULL, 10);
+                else
+                        return 2;
+        }
+        if (!sock || !raw_root || !api_root || rounds == 0) {
+                fprintf(stderr, "usage: cgwarden-bench --socket PATH --raw-root NAME --api-root NAME [--rounds N]\n");
+                return 2;
+        }
+        discover();
+        for (size_t i = 0; i < nhier; i++) { /* the floor's own parent, like the daemon's root */
+                char p[PATH_MAX], q[PATH_MAX];
+                snprintf(p, sizeof p, "%s/%s", hier[i], raw_root);
+                if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                        die(p);
+                if (strstr(hier[i], "cpuset")) {
+                        snprintf(q, sizeof q, "%s/cpuset.cpus", hier[i]);
+                        snprintf(p, sizeof p, "%s/%s/cpuset.cpus", hier[i], raw_root);
+                        copy_file(q, p);
+                        snprintf(q, sizeof q, "%s/cpuset.mems", hier[i]);
+                        snprintf(p, sizeof p, "%s/%s/cpuset.mems", hier[i], raw_root);
+                        copy_file(q, p);
+                }
+        }
+        api_init();
+
+        Row rows[6];
+        rows[0] = bench_create(rounds);
+        bench_freeze(1, rounds, &rows[1], &rows[2]);
+        bench_freeze(1000, rounds > 20 ? 20 : rounds, &rows[3], &rows[4]);
+        rows[5] = bench_health(rounds);
+        raw_remove(raw_root, NULL);
+
+        printf("\n%-40s %12s %14s %8s %8s\n", "operation (median)", "raw cgroupfs", "cgwarden API", "ratio", "target");
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                if (rows[i].raw_ms == 0) {
+                        printf("%-40s %12s %11.3f ms %8s %8s\n", rows[i].what, "-", rows[i].api_ms, "-", "-");
+                        continue;
+                }
+                double ratio = rows[i].api_ms / rows[i].raw_ms;
+                printf("%-40s %9.3f ms %11.3f ms %7.2fx %6s%.1fx%s\n", rows[i].what, rows[i].raw_ms, rows[i].api_ms,
+                       ratio, "<= ", rows[i].target, ratio <= rows[i].target ? "" : "  (missed)");
+        }
+        printf("(%u rounds; 1000-process rows %u rounds; API over the unix socket with one kept-alive connection;\n"
+               " create includes the daemon's synchronous=FULL SQLite commit)\n",
+               rounds, rounds > 20 ? 20 : rounds);
+        curl_easy_cleanup(curl);
+        return 0;
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Starts a release cgwardend on a per-run root and a database on disk, runs cgwarden-bench
+# against it, and removes everything afterwards. Usage: bench/run.sh [BUILD_DIR] [ROUNDS]
+set -u
+B=${1:-build}
+ROUNDS=${2:-50}
+TMP=$(mktemp -d /var/tmp/cgwarden-bench.XXXXXX)
+ROOT=cgwarden-bench-$$
+RAW=cgwarden-benchraw-$$
+cleanup() {
+	[ -n "${PID:-}" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+	for h in /sys/fs/cgroup/*/; do
+		for r in "$ROOT" "$RAW"; do
+			[ -d "$h$r" ] || continue
+			find "$h$r" -name freezer.state -exec sh -c 'echo THAWED > "$1"' _ {} \; 2>/dev/null
+			for d in $(find "$h$r" -depth -type d); do
+				for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+			done
+		done
+	done
+	sleep 0.2
+	for h in /sys/fs/cgroup/*/; do
+		for r in "$ROOT" "$RAW"; do [ -d "$h$r" ] && find "$h$r" -depth -type d -exec rmdir {} \; 2>/dev/null; done
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+"$B/cgwardend" --listen none --socket "$TMP/sock" --db "$TMP/db" --root "$ROOT" --token-file "$TMP/token" 2>"$TMP/log" &
+PID=$!
+for _ in $(seq 100); do [ -S "$TMP/sock" ] && break; sleep 0.05; done
+[ -S "$TMP/sock" ] || { cat "$TMP/log"; exit 1; }
+"$B/cgwarden-bench" --socket "$TMP/sock" --raw-root "$RAW" --api-root "$ROOT" --rounds "$ROUNDS"
