@@ -32,7 +32,8 @@ DAEMON_SRC := $(wildcard daemon/*.c)
 CLI_SRC := $(wildcard cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/store-migrations.o
-DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/web-assets.o
+WEB_FILES := $(sort $(wildcard web/*.html web/*.js web/*.css))
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/%)
 
@@ -45,7 +46,7 @@ $(BUILD)/obj/%.o: %.c
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -Idaemon -c $< -o $@
 
 # Each schema/NNN-*.sql becomes one migration string, in file name order.
 $(BUILD)/gen/store-migrations.c: $(sort $(wildcard schema/*.sql)) Makefile
@@ -55,6 +56,18 @@ $(BUILD)/gen/store-migrations.c: $(sort $(wildcard schema/*.sql)) Makefile
 	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' "$$f"; echo ','; done; \
 	  echo '};'; echo 'const size_t store_migrations_count = sizeof store_migrations / sizeof *store_migrations;'; \
 	} > $@.tmp && mv $@.tmp $@
+
+# The dashboard's files are compiled into the daemon: nothing to find at run time.
+$(BUILD)/gen/web-assets.c: $(WEB_FILES) Makefile
+	@mkdir -p $(@D)
+	{ echo '#include "web-assets.h"'; i=0; \
+	  for f in $(WEB_FILES); do echo "static const unsigned char a$$i[] = {"; \
+	    od -An -v -tx1 "$$f" | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '};'; i=$$((i+1)); done; \
+	  echo 'const WebAsset web_assets[] = {'; i=0; \
+	  for f in $(WEB_FILES); do case "$$f" in *.html) t='text/html; charset=utf-8';; \
+	    *.js) t='text/javascript; charset=utf-8';; *.css) t='text/css; charset=utf-8';; esac; \
+	    echo "{ \"/$${f#web/}\", \"$$t\", a$$i, sizeof a$$i },"; i=$$((i+1)); done; \
+	  echo '{ 0 } };'; } > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/libcgwarden.a: $(LIB_OBJ)
 	ar rcs $@ $^

@@ -171,6 +171,8 @@ void api_handle(void *app, const HttpRequest *req, HttpResponse *resp) {
                 routes[i].handler(api, req, strchr(routes[i].pattern, '{') ? name : NULL, resp);
                 return;
         }
+        if ((strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0) && api_web_serve(req, resp))
+                return;
         if (allow[0]) {
                 snprintf(allow_header, sizeof allow_header, "%s", allow);
                 reply_error_code(resp, 405, "method_not_allowed", "this method is not allowed on this resource", NULL);

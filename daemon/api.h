@@ -25,6 +25,9 @@ void api_reply_error(HttpResponse *resp, int r, const CgError *err);
 /* Parses the body as a JSON object; on failure replies 400 and returns NULL. */
 json_t *api_body_object(const HttpRequest *req, HttpResponse *resp);
 
+/* Serves the dashboard's compiled-in files (api-web.c); false if path is not one of them. */
+bool api_web_serve(const HttpRequest *req, HttpResponse *resp);
+
 /* Handlers (api-groups.c). name is the {name} path segment or NULL. */
 void api_groups_list(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp);
 void api_groups_create(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp);
