@@ -1,6 +1,8 @@
 #include "store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,7 +12,9 @@ struct Store {
         sqlite3 *db;
 };
 
-static void finalizep(sqlite3_stmt **st) { sqlite3_finalize(*st); }
+static void finalizep(sqlite3_stmt **st) {
+        sqlite3_finalize(*st);
+}
 #define _cleanup_stmt_ _cleanup_(finalizep)
 
 /* SQLite result codes → -errno; the message stays in the log. */
@@ -18,26 +22,17 @@ static int errno_of(sqlite3 *db, int rc) {
         switch (rc & 0xff) {
         case SQLITE_OK:
         case SQLITE_DONE:
-        case SQLITE_ROW:
-                return 0;
-        case SQLITE_CONSTRAINT:
-                return sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_PRIMARYKEY ? -EEXIST : -EINVAL;
-        case SQLITE_NOMEM:
-                return -ENOMEM;
+        case SQLITE_ROW: return 0;
+        case SQLITE_CONSTRAINT: return sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_PRIMARYKEY ? -EEXIST : -EINVAL;
+        case SQLITE_NOMEM: return -ENOMEM;
         case SQLITE_BUSY:
-        case SQLITE_LOCKED:
-                return -EBUSY;
+        case SQLITE_LOCKED: return -EBUSY;
         case SQLITE_READONLY:
         case SQLITE_PERM:
-        case SQLITE_AUTH:
-                return -EACCES;
-        case SQLITE_FULL:
-                return -ENOSPC;
-        case SQLITE_CANTOPEN:
-                return -ENOENT;
-        default:
-                fprintf(stderr, "cgwarden: sqlite: %s\n", sqlite3_errmsg(db));
-                return -EIO;
+        case SQLITE_AUTH: return -EACCES;
+        case SQLITE_FULL: return -ENOSPC;
+        case SQLITE_CANTOPEN: return -ENOENT;
+        default: fprintf(stderr, "cgwarden: sqlite: %s\n", sqlite3_errmsg(db)); return -EIO;
         }
 }
 
@@ -86,11 +81,15 @@ static int migrate(Store *s, CgError *err) {
 }
 
 int store_open(const char *path, Store **ret, CgError *err) {
+        /* Create the file 0600 ourselves: SQLite gives -wal and -shm the database's mode. */
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return cg_error_set(err, -errno, "store_error", NULL, "cannot open the database: %m");
+        close(fd);
         Store *s = calloc(1, sizeof *s);
         if (!s)
                 return -ENOMEM;
-        int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 NULL);
+        int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
         if (rc != SQLITE_OK) {
                 int r = cg_error_set(err, errno_of(s->db, rc), "store_error", NULL, "cannot open the database: %s",
                                      sqlite3_errmsg(s->db));
@@ -121,8 +120,8 @@ void store_close(Store *s) {
 }
 
 /* Limit columns in the order the statements below name them. */
-#define LIMIT_COLUMNS                                                                              \
-        "memory_max, memory_reservation, memory_swap_max, cpu_quota_usec, cpu_weight, "           \
+#define LIMIT_COLUMNS                                                                   \
+        "memory_max, memory_reservation, memory_swap_max, cpu_quota_usec, cpu_weight, " \
         "cpuset_cpus, cpuset_mems, pids_max"
 
 static void bind_u64(sqlite3_stmt *st, int i, bool present, uint64_t v) {
@@ -165,7 +164,7 @@ static void column_u64(sqlite3_stmt *st, int i, CgLimits *l, CgLimitKey k, uint6
 
 static int column_limits(sqlite3_stmt *st, int first, CgLimits *l) {
         uint64_t weight = 0;
-        *l = (CgLimits){ 0 };
+        *l = (CgLimits){0};
         column_u64(st, first + 0, l, CG_LIMIT_MEMORY_MAX, &l->memory_max_bytes);
         column_u64(st, first + 1, l, CG_LIMIT_MEMORY_RESERVATION, &l->memory_reservation_bytes);
         column_u64(st, first + 2, l, CG_LIMIT_MEMORY_SWAP_MAX, &l->memory_swap_max_bytes);
@@ -252,7 +251,7 @@ int store_group_delete(Store *s, const char *name) {
 #define SELECT_GROUP "SELECT name, parent, frozen, created_usec, " LIMIT_COLUMNS " FROM groups"
 
 static int row_to_group(sqlite3_stmt *st, StoreGroup *g) {
-        *g = (StoreGroup){ 0 };
+        *g = (StoreGroup){0};
         snprintf(g->name, sizeof g->name, "%s", (const char *)sqlite3_column_text(st, 0));
         const unsigned char *parent = sqlite3_column_text(st, 1);
         snprintf(g->parent, sizeof g->parent, "%s", parent ? (const char *)parent : "");
