@@ -6,7 +6,7 @@ SANITIZE ?= 0
 VERSION := 0.1.0
 
 # Debian packages a fresh Debian 12 machine needs to build, run and test.
-DEB_PACKAGES := build-essential pkg-config curl libcgroup-dev libsystemd-dev libsqlite3-dev \
+DEB_PACKAGES := build-essential pkg-config curl clang-format libcgroup-dev libsystemd-dev libsqlite3-dev \
 	libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev
 PKGS := libcgroup libsystemd sqlite3 libmicrohttpd jansson libcurl
 
@@ -101,7 +101,7 @@ test-build:
 	  $(UNIT_SRC:tests/unit/%.c=build/test/%)
 
 check: deps
-	$(MAKE) --no-print-directory all lint
+	$(MAKE) --no-print-directory all lint check-format
 	$(MAKE) --no-print-directory test-build
 	tests/run-all.sh build/test
 

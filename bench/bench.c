@@ -18,7 +18,7 @@
 #include "cg-fs.h"
 #include "cg-util.h"
 
-static const char *const controllers[] = { "cpu", "cpuacct", "cpuset", "memory", "blkio", "devices", "freezer", "pids" };
+static const char *const controllers[] = {"cpu", "cpuacct", "cpuset", "memory", "blkio", "devices", "freezer", "pids"};
 static char hier[8][256];
 static size_t nhier;
 static const char *raw_root, *api_root, *sock;
@@ -129,7 +129,9 @@ static void raw_freeze(const char *group, bool freeze) {
 
 /* ---- the API over its unix socket, one kept-alive connection ---- */
 
-static size_t discard(char *ptr, size_t size, size_t nmemb, void *ud) { return size * nmemb; }
+static size_t discard(char *ptr, size_t size, size_t nmemb, void *ud) {
+        return size * nmemb;
+}
 
 static void api(const char *method, const char *path, const char *body, long want) {
         char url[512];
@@ -202,15 +204,15 @@ static Row bench_create(unsigned rounds) {
                 raw[i] = cg_now_usec(CLOCK_MONOTONIC) - t0;
                 raw_remove(raw_root, name);
 
-                snprintf(body, sizeof body, "{\"name\":\"%s\",\"limits\":{\"memory\":{\"max\":268435456},\"cpu\":{\"max\":0.5}}}",
-                         name);
+                snprintf(body, sizeof body,
+                         "{\"name\":\"%s\",\"limits\":{\"memory\":{\"max\":268435456},\"cpu\":{\"max\":0.5}}}", name);
                 t0 = cg_now_usec(CLOCK_MONOTONIC);
                 api("POST", "/api/v1/groups", body, 201);
                 api_t[i] = cg_now_usec(CLOCK_MONOTONIC) - t0;
                 snprintf(path, sizeof path, "/api/v1/groups/%s", name);
                 api("DELETE", path, NULL, 204);
         }
-        Row r = { "create group + memory and cpu limits", median_ms(raw, rounds), median_ms(api_t, rounds), 3.0 };
+        Row r = {"create group + memory and cpu limits", median_ms(raw, rounds), median_ms(api_t, rounds), 3.0};
         free(raw);
         free(api_t);
         return r;
@@ -248,8 +250,8 @@ static void bench_freeze(size_t nproc, unsigned rounds, Row *ret_freeze, Row *re
         int slot = nproc > 1;
         snprintf(fw[slot], sizeof fw[slot], "freeze, %zu process%s", nproc, nproc > 1 ? "es" : "");
         snprintf(tw[slot], sizeof tw[slot], "thaw, %zu process%s", nproc, nproc > 1 ? "es" : "");
-        *ret_freeze = (Row){ fw[slot], median_ms(rf, rounds), median_ms(af, rounds), 1.5 };
-        *ret_thaw = (Row){ tw[slot], median_ms(rt, rounds), median_ms(at, rounds), 1.5 };
+        *ret_freeze = (Row){fw[slot], median_ms(rf, rounds), median_ms(af, rounds), 1.5};
+        *ret_thaw = (Row){tw[slot], median_ms(rt, rounds), median_ms(at, rounds), 1.5};
         free(rf), free(rt), free(af), free(at);
 
         reap(rp, nproc);
@@ -267,15 +269,18 @@ static Row bench_health(unsigned rounds) {
                 api("GET", "/healthz", NULL, 200);
                 t[i] = cg_now_usec(CLOCK_MONOTONIC) - t0;
         }
-        Row r = { "GET /healthz (HTTP round trip alone)", 0, median_ms(t, rounds), 0 };
+        Row r = {"GET /healthz (HTTP round trip alone)", 0, median_ms(t, rounds), 0};
         free(t);
         return r;
 }
 
 int main(int argc, char **argv) {
         static const struct option opts[] = {
-                { "socket", required_argument, NULL, 's' }, { "raw-root", required_argument, NULL, 'r' },
-                { "api-root", required_argument, NULL, 'a' }, { "rounds", required_argument, NULL, 'n' }, { 0 },
+            {"socket", required_argument, NULL, 's'},
+            {"raw-root", required_argument, NULL, 'r'},
+            {"api-root", required_argument, NULL, 'a'},
+            {"rounds", required_argument, NULL, 'n'},
+            {0},
         };
         unsigned rounds = 50;
         int c;

@@ -27,7 +27,7 @@ static size_t collect(char *ptr, size_t size, size_t nmemb, void *userdata) {
 int client_request(const Client *c, const char *method, const char *path, const char *body, long *ret_status,
                    char **ret_body, char *errbuf, size_t errsize) {
         char url[1024], auth[128];
-        Buf b = { 0 };
+        Buf b = {0};
         struct curl_slist *hdrs = NULL;
         CURL *h = curl_easy_init();
         if (!h)
@@ -53,8 +53,8 @@ int client_request(const Client *c, const char *method, const char *path, const 
         CURLcode rc = curl_easy_perform(h);
         int r = 0;
         if (rc != CURLE_OK) {
-                snprintf(errbuf, errsize, "cannot reach cgwardend at %s%s: %s", c->url ? "" : "unix:",
-                         c->url ? c->url : c->socket_path, curl_easy_strerror(rc));
+                snprintf(errbuf, errsize, "cannot reach cgwardend at %s%s: %s",
+                         c->url ? "" : "unix:", c->url ? c->url : c->socket_path, curl_easy_strerror(rc));
                 free(b.data);
                 r = -ECONNREFUSED;
         } else {

@@ -12,7 +12,7 @@
 #include "cg-util.h"
 #include "http-client.h"
 
-#define DEFAULT_SOCKET "/run/cgwarden/cgwarden.sock"
+#define DEFAULT_SOCKET     "/run/cgwarden/cgwarden.sock"
 #define DEFAULT_TOKEN_FILE "/var/lib/cgwarden/admin.token"
 
 typedef struct Cli {
@@ -60,7 +60,7 @@ static void fmt_size(json_t *v, char *buf, size_t size) {
                 snprintf(buf, size, "%s", json_string_value(v));
                 return;
         }
-        static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+        static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
         double x = (double)json_integer_value(v);
         size_t u = 0;
         while (x >= 1024 && u + 1 < ELEMENTSOF(units)) {
@@ -97,7 +97,8 @@ static void print_group(json_t *g) {
         printf("pids:              ");
         size_t i;
         json_t *p;
-        json_array_foreach(json_object_get(g, "pids"), i, p) printf(" %" JSON_INTEGER_FORMAT, json_integer_value(p));
+        json_array_foreach (json_object_get(g, "pids"), i, p)
+                printf(" %" JSON_INTEGER_FORMAT, json_integer_value(p));
         printf("%s\n", json_array_size(json_object_get(g, "pids")) ? "" : " -");
         for (CgLimitKey k = 0; k < _CG_LIMIT_COUNT; k++) {
                 json_t *v = limit(g, cg_limit_key_section(k), cg_limit_key_leaf(k));
@@ -113,7 +114,7 @@ static void print_list(json_t *groups) {
         size_t i;
         json_t *g;
         printf("%-24s %-16s %-8s %5s %10s %7s %-20s\n", "NAME", "PARENT", "STATE", "PIDS", "MEMORY", "CPUS", "CREATED");
-        json_array_foreach(groups, i, g) {
+        json_array_foreach (groups, i, g) {
                 char mem[32], cpu[32];
                 json_t *parent = json_object_get(g, "parent");
                 fmt_size(limit(g, "memory", "max"), mem, sizeof mem);
@@ -158,23 +159,26 @@ static int call(Cli *cli, const char *method, const char *path, json_t *body, vo
         return 0;
 }
 
-static void print_groups(json_t *j) { print_list(json_object_get(j, "groups")); }
+static void print_groups(json_t *j) {
+        print_list(json_object_get(j, "groups"));
+}
 static void print_state(json_t *g) {
-        printf("%s: %s\n", json_string_value(json_object_get(g, "name")), json_string_value(json_object_get(g, "state")));
+        printf("%s: %s\n", json_string_value(json_object_get(g, "name")),
+               json_string_value(json_object_get(g, "state")));
 }
 
 static const struct option limit_options[] = {
-        { "memory", required_argument, NULL, CG_LIMIT_MEMORY_MAX },
-        { "memory-reservation", required_argument, NULL, CG_LIMIT_MEMORY_RESERVATION },
-        { "memory-swap", required_argument, NULL, CG_LIMIT_MEMORY_SWAP_MAX },
-        { "cpus", required_argument, NULL, CG_LIMIT_CPU_MAX },
-        { "cpu-weight", required_argument, NULL, CG_LIMIT_CPU_WEIGHT },
-        { "cpuset-cpus", required_argument, NULL, CG_LIMIT_CPUSET_CPUS },
-        { "cpuset-mems", required_argument, NULL, CG_LIMIT_CPUSET_MEMS },
-        { "pids", required_argument, NULL, CG_LIMIT_PIDS_MAX },
-        { "parent", required_argument, NULL, 'p' },
-        { "force", no_argument, NULL, 'f' },
-        { 0 },
+    {"memory", required_argument, NULL, CG_LIMIT_MEMORY_MAX},
+    {"memory-reservation", required_argument, NULL, CG_LIMIT_MEMORY_RESERVATION},
+    {"memory-swap", required_argument, NULL, CG_LIMIT_MEMORY_SWAP_MAX},
+    {"cpus", required_argument, NULL, CG_LIMIT_CPU_MAX},
+    {"cpu-weight", required_argument, NULL, CG_LIMIT_CPU_WEIGHT},
+    {"cpuset-cpus", required_argument, NULL, CG_LIMIT_CPUSET_CPUS},
+    {"cpuset-mems", required_argument, NULL, CG_LIMIT_CPUSET_MEMS},
+    {"pids", required_argument, NULL, CG_LIMIT_PIDS_MAX},
+    {"parent", required_argument, NULL, 'p'},
+    {"force", no_argument, NULL, 'f'},
+    {0},
 };
 
 typedef struct Args {
@@ -187,9 +191,9 @@ typedef struct Args {
 
 /* Parses a command's flags; limit values are checked here, so a typo never leaves the machine. */
 static int parse_args(int argc, char **argv, bool allow_none, Args *a) {
-        CgError err = { 0 };
+        CgError err = {0};
         int c;
-        *a = (Args){ 0 };
+        *a = (Args){0};
         optind = 0; /* 0, not 1: glibc re-initialises its scanner (main's "+" scan ran before) */
         while ((c = getopt_long(argc, argv, "", limit_options, NULL)) != -1) {
                 if (c >= 0 && c < _CG_LIMIT_COUNT) {
@@ -255,8 +259,9 @@ static int run(Cli *cli, int argc, char **argv) {
                         return r;
                 if (a.parent && !cg_name_is_valid(a.parent))
                         return die(2, "--parent: not a valid group name");
-                json_t *body = json_pack("{s:s,s:o,s:o}", "name", a.pos[0], "parent",
-                                         a.parent ? json_string(a.parent) : json_null(), "limits", limits_json(&a.limits));
+                json_t *body =
+                    json_pack("{s:s,s:o,s:o}", "name", a.pos[0], "parent",
+                              a.parent ? json_string(a.parent) : json_null(), "limits", limits_json(&a.limits));
                 return call(cli, "POST", "/api/v1/groups", body, print_group);
         }
         if (strcmp(cmd, "attach") == 0) {
@@ -274,11 +279,11 @@ static int run(Cli *cli, int argc, char **argv) {
                 const char *cmd, *method, *suffix, *usage;
                 void (*print)(json_t *);
         } simple[] = {
-                { "show", "GET", "", "show NAME", print_group },
-                { "freeze", "POST", "/freeze", "freeze NAME", print_state },
-                { "thaw", "POST", "/thaw", "thaw NAME", print_state },
-                { "limit", "PATCH", "/limits", "limit NAME LIMIT FLAGS", print_group },
-                { "delete", "DELETE", "", "delete NAME [--force]", NULL },
+            {"show", "GET", "", "show NAME", print_group},
+            {"freeze", "POST", "/freeze", "freeze NAME", print_state},
+            {"thaw", "POST", "/thaw", "thaw NAME", print_state},
+            {"limit", "PATCH", "/limits", "limit NAME LIMIT FLAGS", print_group},
+            {"delete", "DELETE", "", "delete NAME [--force]", NULL},
         };
         for (size_t i = 0; i < ELEMENTSOF(simple); i++) {
                 if (strcmp(cmd, simple[i].cmd) != 0)
@@ -307,11 +312,11 @@ static int read_token_file(const char *path, char *buf, size_t size) {
 
 int main(int argc, char **argv) {
         static const struct option opts[] = {
-                { "socket", required_argument, NULL, 's' }, { "url", required_argument, NULL, 'u' },
-                { "token", required_argument, NULL, 't' },  { "json", no_argument, NULL, 'j' },
-                { "help", no_argument, NULL, 'h' },         { 0 },
+            {"socket", required_argument, NULL, 's'}, {"url", required_argument, NULL, 'u'},
+            {"token", required_argument, NULL, 't'},  {"json", no_argument, NULL, 'j'},
+            {"help", no_argument, NULL, 'h'},         {0},
         };
-        Cli cli = { .client.socket_path = DEFAULT_SOCKET };
+        Cli cli = {.client.socket_path = DEFAULT_SOCKET};
         const char *token = getenv("CGWARDEN_TOKEN");
         int c;
         while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {

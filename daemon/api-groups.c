@@ -29,14 +29,14 @@ static void reply_group(HttpResponse *resp, unsigned status, int r, GroupView *v
 static bool known_shape(const char *name, HttpResponse *resp) {
         if (cg_name_is_valid(name))
                 return true;
-        api_reply_error(resp, -ENOENT, &(CgError){ "not_found", "no such group", "" });
+        api_reply_error(resp, -ENOENT, &(CgError){"not_found", "no such group", ""});
         return false;
 }
 
 static int only_keys(json_t *body, const char *const *allowed, CgError *err) {
         const char *key;
         json_t *v;
-        json_object_foreach(body, key, v) {
+        json_object_foreach (body, key, v) {
                 bool ok = false;
                 for (size_t i = 0; allowed[i]; i++)
                         ok = ok || strcmp(key, allowed[i]) == 0;
@@ -51,7 +51,7 @@ static int only_keys(json_t *body, const char *const *allowed, CgError *err) {
 }
 
 void api_groups_list(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp) {
-        CgError err = { 0 };
+        CgError err = {0};
         GroupView *v = NULL;
         size_t n = 0;
         int r = groups_list(api->groups, &v, &n, &err);
@@ -69,9 +69,9 @@ void api_groups_list(Api *api, const HttpRequest *req, const char *name, HttpRes
 }
 
 void api_groups_create(Api *api, const HttpRequest *req, const char *unused, HttpResponse *resp) {
-        static const char *const allowed[] = { "name", "parent", "limits", NULL };
-        CgError err = { 0 };
-        CgLimits limits = { 0 };
+        static const char *const allowed[] = {"name", "parent", "limits", NULL};
+        CgError err = {0};
+        CgLimits limits = {0};
         GroupView v;
         json_t *body = api_body_object(req, resp);
         if (!body)
@@ -86,14 +86,14 @@ void api_groups_create(Api *api, const HttpRequest *req, const char *unused, Htt
         if (r >= 0 && lim && !json_is_null(lim))
                 r = cg_json_to_limits(lim, false, "/limits", &limits, &err);
         if (r >= 0)
-                r = groups_create(api->groups, json_string_value(name), json_is_string(parent) ? json_string_value(parent) : NULL,
-                                  &limits, &v, &err);
+                r = groups_create(api->groups, json_string_value(name),
+                                  json_is_string(parent) ? json_string_value(parent) : NULL, &limits, &v, &err);
         json_decref(body);
         reply_group(resp, 201, r, &v, &err);
 }
 
 void api_groups_get(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp) {
-        CgError err = { 0 };
+        CgError err = {0};
         GroupView v;
         if (!known_shape(name, resp))
                 return;
@@ -102,8 +102,8 @@ void api_groups_get(Api *api, const HttpRequest *req, const char *name, HttpResp
 }
 
 void api_groups_limits(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp) {
-        CgError err = { 0 };
-        CgLimits patch = { 0 };
+        CgError err = {0};
+        CgLimits patch = {0};
         GroupView v;
         if (!known_shape(name, resp))
                 return;
@@ -118,7 +118,7 @@ void api_groups_limits(Api *api, const HttpRequest *req, const char *name, HttpR
 }
 
 static void freeze_or_thaw(Api *api, const HttpRequest *req, const char *name, bool freeze, HttpResponse *resp) {
-        CgError err = { 0 };
+        CgError err = {0};
         GroupView v;
         if (!known_shape(name, resp))
                 return;
@@ -135,8 +135,8 @@ void api_groups_thaw(Api *api, const HttpRequest *req, const char *name, HttpRes
 }
 
 void api_groups_attach(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp) {
-        static const char *const allowed[] = { "pid", NULL };
-        CgError err = { 0 };
+        static const char *const allowed[] = {"pid", NULL};
+        CgError err = {0};
         GroupView v;
         if (!known_shape(name, resp))
                 return;
@@ -154,7 +154,7 @@ void api_groups_attach(Api *api, const HttpRequest *req, const char *name, HttpR
 }
 
 void api_groups_delete(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp) {
-        CgError err = { 0 };
+        CgError err = {0};
         if (!known_shape(name, resp))
                 return;
         const char *force = http_query(req, "force");
@@ -162,7 +162,7 @@ void api_groups_delete(Api *api, const HttpRequest *req, const char *name, HttpR
         if (force && strcmp(force, "true") == 0)
                 f = true;
         else if (force && strcmp(force, "false") != 0) {
-                api_reply_error(resp, -EBADMSG, &(CgError){ "invalid_query", "force must be true or false", "force" });
+                api_reply_error(resp, -EBADMSG, &(CgError){"invalid_query", "force must be true or false", "force"});
                 return;
         }
         int r = groups_delete(api->groups, name, f, &err);

@@ -5,7 +5,7 @@
 #include "api.h"
 #include "web-assets.h"
 
-#define CSP                                                                                         \
+#define CSP                                                                                             \
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " \
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 

@@ -15,15 +15,15 @@ static const struct Route {
         Handler handler;
         bool anonymous;
 } routes[] = {
-        { "GET", "/healthz", health, true },
-        { "GET", "/api/v1/groups", api_groups_list, false },
-        { "POST", "/api/v1/groups", api_groups_create, false },
-        { "GET", "/api/v1/groups/{}", api_groups_get, false },
-        { "DELETE", "/api/v1/groups/{}", api_groups_delete, false },
-        { "PATCH", "/api/v1/groups/{}/limits", api_groups_limits, false },
-        { "POST", "/api/v1/groups/{}/freeze", api_groups_freeze, false },
-        { "POST", "/api/v1/groups/{}/thaw", api_groups_thaw, false },
-        { "POST", "/api/v1/groups/{}/attach", api_groups_attach, false },
+    {"GET", "/healthz", health, true},
+    {"GET", "/api/v1/groups", api_groups_list, false},
+    {"POST", "/api/v1/groups", api_groups_create, false},
+    {"GET", "/api/v1/groups/{}", api_groups_get, false},
+    {"DELETE", "/api/v1/groups/{}", api_groups_delete, false},
+    {"PATCH", "/api/v1/groups/{}/limits", api_groups_limits, false},
+    {"POST", "/api/v1/groups/{}/freeze", api_groups_freeze, false},
+    {"POST", "/api/v1/groups/{}/thaw", api_groups_thaw, false},
+    {"POST", "/api/v1/groups/{}/attach", api_groups_attach, false},
 };
 
 /* Matches path against pattern; the {} segment is copied into name (bounded). */
@@ -90,7 +90,8 @@ void api_reply_error(HttpResponse *resp, int r, const CgError *err) {
         if (err && err->code[0])
                 reply_error_code(resp, (unsigned)status, err->code, err->message, err->field);
         else
-                reply_error_code(resp, (unsigned)status, status == 500 ? "internal_error" : "error", strerror(-r), NULL);
+                reply_error_code(resp, (unsigned)status, status == 500 ? "internal_error" : "error", strerror(-r),
+                                 NULL);
         if (status == 401)
                 http_response_header(resp, "WWW-Authenticate", "Bearer realm=\"cgwarden\"");
 }
@@ -139,7 +140,7 @@ static bool is_json(const char *ct) {
 
 void api_handle(void *app, const HttpRequest *req, HttpResponse *resp) {
         Api *api = app;
-        CgError err = { 0 };
+        CgError err = {0};
         AuthRole role;
         char name[CG_NAME_BUF + 1], allow[64] = "";
         static __thread char allow_header[64];
@@ -158,8 +159,9 @@ void api_handle(void *app, const HttpRequest *req, HttpResponse *resp) {
                         continue;
                 }
                 if (!routes[i].anonymous && role != AUTH_ADMIN) {
-                        api_reply_error(resp, -EACCES,
-                                        &(CgError){ "unauthorized", "this request needs Authorization: Bearer <token>", "" });
+                        api_reply_error(
+                            resp, -EACCES,
+                            &(CgError){"unauthorized", "this request needs Authorization: Bearer <token>", ""});
                         return;
                 }
                 if (changes_state(req->method) && (req->body_len > 0 || http_header(req, "Content-Type")) &&

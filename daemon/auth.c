@@ -4,7 +4,7 @@
 #include <string.h>
 
 void auth_init(Auth *a, const char *token, const char *listen, uint16_t port) {
-        *a = (Auth){ 0 };
+        *a = (Auth){0};
         snprintf(a->token, sizeof a->token, "%s", token);
         if (!listen)
                 return;
@@ -48,7 +48,8 @@ int auth_check(const Auth *a, const HttpRequest *req, AuthRole *ret_role, CgErro
         }
         /* DNS rebinding: a page on evil.example resolving to 127.0.0.1 still says its own Host. */
         if (!host_allowed(a, http_header(req, "Host")))
-                return cg_error_set(err, -EPERM, "forbidden_host", NULL, "the Host header names no address this daemon listens on");
+                return cg_error_set(err, -EPERM, "forbidden_host", NULL,
+                                    "the Host header names no address this daemon listens on");
         if (origin && !origin_allowed(a, origin))
                 return cg_error_set(err, -EPERM, "forbidden_origin", NULL, "cross-origin requests are refused");
 

@@ -15,8 +15,8 @@ static void unlockp(pthread_mutex_t **m) {
         if (*m)
                 pthread_mutex_unlock(*m);
 }
-#define LOCKED(gs)                                                                                  \
-        _cleanup_(unlockp) pthread_mutex_t *_lock = &(gs)->lock;                                    \
+#define LOCKED(gs)                                               \
+        _cleanup_(unlockp) pthread_mutex_t *_lock = &(gs)->lock; \
         pthread_mutex_lock(_lock)
 
 void group_view_clear(GroupView *v) {
@@ -31,7 +31,9 @@ int groups_init(Groups *gs, Store *store, CgDriver *driver) {
         return -pthread_mutex_init(&gs->lock, NULL);
 }
 
-void groups_done(Groups *gs) { pthread_mutex_destroy(&gs->lock); }
+void groups_done(Groups *gs) {
+        pthread_mutex_destroy(&gs->lock);
+}
 
 static int not_found(CgError *err) {
         return cg_error_set(err, -ENOENT, "not_found", NULL, "no such group");
@@ -66,7 +68,7 @@ static int chain_of(Groups *gs, const char *name, Chain *c, CgError *err) {
 }
 
 static int fill_view(Groups *gs, const StoreGroup *g, const CgGroupPath *p, GroupView *v) {
-        *v = (GroupView){ .g = *g };
+        *v = (GroupView){.g = *g};
         if (gs->driver->ops->freeze_state(gs->driver, p, &v->state) < 0)
                 v->state = g->frozen ? CG_FROZEN : CG_THAWED;
         if (gs->driver->ops->pids(gs->driver, p, &v->pids, &v->npids) < 0) {
@@ -93,20 +95,21 @@ static int check_host(const CgLimits *l, const char *field, CgError *err) {
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
         if ((l->set & CG_LIMIT_BIT(CG_LIMIT_CPU_MAX)) && l->cpu_quota_usec != CG_UNLIMITED && ncpu > 0 &&
             l->cpu_quota_usec > (uint64_t)ncpu * CG_CPU_PERIOD_USEC)
-                return cg_error_set(err, -EINVAL, "out_of_range", field,
-                                    "cpu.max is above the %ld CPUs of this host", ncpu);
+                return cg_error_set(err, -EINVAL, "out_of_range", field, "cpu.max is above the %ld CPUs of this host",
+                                    ncpu);
         return 0;
 }
 
 int groups_create(Groups *gs, const char *name, const char *parent, const CgLimits *limits, GroupView *ret,
                   CgError *err) {
-        StoreGroup g = { .created_usec = cg_now_usec(CLOCK_REALTIME) };
+        StoreGroup g = {.created_usec = cg_now_usec(CLOCK_REALTIME)};
         Chain c;
         int r;
 
         if (!cg_name_is_valid(name))
-                return cg_error_set(err, -EINVAL, "invalid_name", "/name",
-                                    "a group name is 1 to 63 of a-z, 0-9, '-' and '_', starting with a letter or digit");
+                return cg_error_set(
+                    err, -EINVAL, "invalid_name", "/name",
+                    "a group name is 1 to 63 of a-z, 0-9, '-' and '_', starting with a letter or digit");
         if (parent && !cg_name_is_valid(parent))
                 return cg_error_set(err, -EINVAL, "invalid_name", "/parent", "the parent is not a valid group name");
         r = check_host(limits, "/limits/cpu/max", err);
@@ -122,7 +125,8 @@ int groups_create(Groups *gs, const char *name, const char *parent, const CgLimi
         if (parent) {
                 r = chain_of(gs, parent, &c, err);
                 if (r == -ENOENT)
-                        return cg_error_set(err, -ENXIO, "unknown_parent", "/parent", "the parent group does not exist");
+                        return cg_error_set(err, -ENXIO, "unknown_parent", "/parent",
+                                            "the parent group does not exist");
                 if (r < 0)
                         return r;
                 if (c.path.depth == CG_DEPTH_MAX)
@@ -233,7 +237,8 @@ int groups_freeze(Groups *gs, const char *name, bool freeze, GroupView *ret, CgE
         r = store_group_get(gs->store, name, &g);
         if (r < 0)
                 return store_failed(err, r);
-        r = freeze ? gs->driver->ops->freeze(gs->driver, &c.path, err) : gs->driver->ops->thaw(gs->driver, &c.path, err);
+        r = freeze ? gs->driver->ops->freeze(gs->driver, &c.path, err)
+                   : gs->driver->ops->thaw(gs->driver, &c.path, err);
         if (r < 0)
                 return r;
         if (g.frozen != freeze) {
@@ -297,7 +302,7 @@ int groups_delete(Groups *gs, const char *name, bool force, CgError *err) {
 
 static int reconcile_one(Groups *gs, const StoreGroup *g) {
         Chain c;
-        CgError err = { 0 };
+        CgError err = {0};
         uint32_t written = 0;
         int changed = 0;
         bool created = false;

@@ -55,9 +55,8 @@ void http_response_header(HttpResponse *resp, const char *name, const char *valu
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *conn, HttpResponse *r) {
-        struct MHD_Response *m = MHD_create_response_from_buffer(r->len, r->body ? r->body : (char *)"",
-                                                                  r->body ? MHD_RESPMEM_MUST_FREE
-                                                                          : MHD_RESPMEM_PERSISTENT);
+        struct MHD_Response *m = MHD_create_response_from_buffer(
+            r->len, r->body ? r->body : (char *)"", r->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
         if (!m) {
                 free(r->body);
                 return MHD_NO;
@@ -73,7 +72,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, HttpResponse *
 }
 
 static enum MHD_Result too_large(struct MHD_Connection *conn, size_t max) {
-        HttpResponse r = { .status = 413, .content_type = "application/json" };
+        HttpResponse r = {.status = 413, .content_type = "application/json"};
         char buf[160];
         int n = snprintf(buf, sizeof buf,
                          "{\"error\":{\"code\":\"body_too_large\",\"message\":\"the request body is larger than "
@@ -129,21 +128,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 return too_large(conn, s->body_max);
 
         HttpRequest req = {
-                .method = method,
-                .path = url,
-                .body = p->body ? p->body : "",
-                .body_len = p->len,
-                .transport = l->transport,
-                .peer_uid = l->transport == HTTP_UNIX ? peer_uid(conn) : (uid_t)-1,
-                .impl = conn,
+            .method = method,
+            .path = url,
+            .body = p->body ? p->body : "",
+            .body_len = p->len,
+            .transport = l->transport,
+            .peer_uid = l->transport == HTTP_UNIX ? peer_uid(conn) : (uid_t)-1,
+            .impl = conn,
         };
-        HttpResponse resp = { .status = 500 };
+        HttpResponse resp = {.status = 500};
         s->handler(s->app, &req, &resp);
         return send_response(conn, &resp);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe) {
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
         Pending *p = *con_cls;
         if (p) {
                 free(p->body);
@@ -163,7 +161,7 @@ static int bind_tcp(const char *listen_addr, uint16_t *ret_port, CgError *err) {
                 memmove(host, host + 1, strlen(host));
                 host[strlen(host) - 1] = '\0';
         }
-        struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
+        struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
         struct addrinfo *ai = NULL;
         if (getaddrinfo(host, colon + 1, &hints, &ai) != 0 || !ai)
                 return cg_error_set(err, -EINVAL, "invalid_listen", NULL,
@@ -191,7 +189,7 @@ static int bind_tcp(const char *listen_addr, uint16_t *ret_port, CgError *err) {
 
 /* A stale socket file is removed, but not one a running daemon still answers on. */
 static int bind_unix(const char *path, CgError *err) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         if (strlen(path) >= sizeof sa.sun_path)
                 return cg_error_set(err, -ENAMETOOLONG, "invalid_socket", NULL, "--socket path is too long");
         strcpy(sa.sun_path, path);
@@ -206,8 +204,7 @@ static int bind_unix(const char *path, CgError *err) {
         }
         _cleanup_close_ int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0)
-                return cg_error_set(err, -EADDRINUSE, "listen_failed", NULL,
-                                    "another daemon answers on %s", path);
+                return cg_error_set(err, -EADDRINUSE, "listen_failed", NULL, "another daemon answers on %s", path);
         struct stat st;
         if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
                 unlink(path);
@@ -240,13 +237,13 @@ int http_start(const HttpConfig *cfg, HttpHandler handler, void *app, HttpServer
         int r;
         if (!s)
                 return -ENOMEM;
-        *s = (HttpServer){ .tcp_fd = -EBADF, .unix_fd = -EBADF, .handler = handler, .app = app,
-                           .body_max = cfg->body_max };
+        *s = (HttpServer){
+            .tcp_fd = -EBADF, .unix_fd = -EBADF, .handler = handler, .app = app, .body_max = cfg->body_max};
         if (cfg->listen) {
                 r = s->tcp_fd = bind_tcp(cfg->listen, &s->port, err);
                 if (r < 0)
                         goto fail;
-                listeners[0] = (Listener){ s, HTTP_TCP };
+                listeners[0] = (Listener){s, HTTP_TCP};
                 s->tcp = start_mhd(cfg, s->tcp_fd, &listeners[0]);
                 if (!s->tcp) {
                         r = cg_error_set(err, -EIO, "listen_failed", NULL, "libmicrohttpd did not start on %s",
@@ -259,7 +256,7 @@ int http_start(const HttpConfig *cfg, HttpHandler handler, void *app, HttpServer
                 if (r < 0)
                         goto fail;
                 snprintf(s->socket_path, sizeof s->socket_path, "%s", cfg->socket_path);
-                listeners[1] = (Listener){ s, HTTP_UNIX };
+                listeners[1] = (Listener){s, HTTP_UNIX};
                 s->unix_ = start_mhd(cfg, s->unix_fd, &listeners[1]);
                 if (!s->unix_) {
                         r = cg_error_set(err, -EIO, "listen_failed", NULL, "libmicrohttpd did not start on %s",
@@ -274,7 +271,9 @@ fail:
         return r;
 }
 
-uint16_t http_port(const HttpServer *s) { return s->port; }
+uint16_t http_port(const HttpServer *s) {
+        return s->port;
+}
 
 void http_stop(HttpServer *s) {
         if (!s)

@@ -35,14 +35,24 @@ static void usage(FILE *f) {
 
 static int parse_options(int argc, char **argv, Options *o) {
         static const struct option longopts[] = {
-                { "listen", required_argument, NULL, 'l' },     { "socket", required_argument, NULL, 's' },
-                { "db", required_argument, NULL, 'd' },         { "root", required_argument, NULL, 'r' },
-                { "driver", required_argument, NULL, 'D' },     { "token-file", required_argument, NULL, 't' },
-                { "print-dashboard-url", no_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, 'V' },          { 0 },
+            {"listen", required_argument, NULL, 'l'},
+            {"socket", required_argument, NULL, 's'},
+            {"db", required_argument, NULL, 'd'},
+            {"root", required_argument, NULL, 'r'},
+            {"driver", required_argument, NULL, 'D'},
+            {"token-file", required_argument, NULL, 't'},
+            {"print-dashboard-url", no_argument, NULL, 'p'},
+            {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, 'V'},
+            {0},
         };
-        *o = (Options){ "127.0.0.1:8470", "/run/cgwarden/cgwarden.sock", "/var/lib/cgwarden/cgwarden.db",
-                        "cgwarden", "auto", "/var/lib/cgwarden/admin.token", false };
+        *o = (Options){"127.0.0.1:8470",
+                       "/run/cgwarden/cgwarden.sock",
+                       "/var/lib/cgwarden/cgwarden.db",
+                       "cgwarden",
+                       "auto",
+                       "/var/lib/cgwarden/admin.token",
+                       false};
         int c;
         while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
                 switch (c) {
@@ -90,12 +100,12 @@ static int fail(const char *what, int r, const CgError *err) {
 
 int main(int argc, char **argv) {
         Options o;
-        CgError err = { 0 };
+        CgError err = {0};
         Store *store = NULL;
         CgDriver *driver = NULL;
         Groups groups;
         HttpServer *http = NULL;
-        Api api = { 0 };
+        Api api = {0};
         char token[TOKEN_HEX_LEN + 1];
         int r;
 
@@ -137,12 +147,12 @@ int main(int argc, char **argv) {
         api.layout = driver->layout;
         api.controllers = driver->controllers;
         HttpConfig hc = {
-                .listen = o.listen,
-                .socket_path = o.socket_path,
-                .body_max = 64 * 1024,
-                .connection_limit = 256,
-                .timeout_sec = 30,
-                .threads = 2,
+            .listen = o.listen,
+            .socket_path = o.socket_path,
+            .body_max = 64 * 1024,
+            .connection_limit = 256,
+            .timeout_sec = 30,
+            .threads = 2,
         };
         r = http_start(&hc, api_handle, &api, &http, &err);
         if (r < 0)

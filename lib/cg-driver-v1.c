@@ -35,7 +35,9 @@ typedef struct DriverV1 {
         int ctrl_h[_CG_CTRL_COUNT]; /* hierarchy index per controller, -1 if absent */
 } DriverV1;
 
-static DriverV1 *v1(CgDriver *d) { return (DriverV1 *)d; }
+static DriverV1 *v1(CgDriver *d) {
+        return (DriverV1 *)d;
+}
 
 static Hierarchy *hier_of(DriverV1 *d, CgController c) {
         return d->ctrl_h[c] < 0 ? NULL : &d->h[d->ctrl_h[c]];
@@ -65,41 +67,39 @@ static int open_group(const Hierarchy *h, const CgGroupPath *g, bool up_one) {
         return fd;
 }
 
-static int write_attr(DriverV1 *d, const Hierarchy *h, const CgGroupPath *g, int dfd,
-                      const char *file, const char *value, const char *field, CgError *err) {
+static int write_attr(DriverV1 *d, const Hierarchy *h, const CgGroupPath *g, int dfd, const char *file,
+                      const char *value, const char *field, CgError *err) {
         int r = cg_fs_write_at(dfd, file, value);
         if (r < 0) {
                 char where[PATH_MAX];
                 describe(d, h, g, where, sizeof where);
                 /* EINVAL/EBUSY/ENOSPC: the kernel refused this value for this group. */
                 bool refused = r == -EINVAL || r == -EBUSY || r == -ENOSPC || r == -ERANGE;
-                return cg_error_set(err, refused ? -EINVAL : r, refused ? "kernel_refused" : "cgroupfs_error",
-                                    field, "writing \"%s\" to %s/%s: %s", value, where, file, strerror(-r));
+                return cg_error_set(err, refused ? -EINVAL : r, refused ? "kernel_refused" : "cgroupfs_error", field,
+                                    "writing \"%s\" to %s/%s: %s", value, where, file, strerror(-r));
         }
         return 0;
 }
 
-static int copy_attr(DriverV1 *d, const Hierarchy *h, const CgGroupPath *g, int from_fd, int to_fd,
-                     const char *file, CgError *err) {
+static int copy_attr(DriverV1 *d, const Hierarchy *h, const CgGroupPath *g, int from_fd, int to_fd, const char *file,
+                     CgError *err) {
         char buf[4096];
         int r = cg_fs_read_at(from_fd, file, buf, sizeof buf);
         if (r < 0)
-                return cg_error_set(err, r, "cgroupfs_error", NULL, "reading %s of the parent: %s", file,
-                                    strerror(-r));
+                return cg_error_set(err, r, "cgroupfs_error", NULL, "reading %s of the parent: %s", file, strerror(-r));
         return write_attr(d, h, g, to_fd, file, buf, NULL, err);
 }
 
 /* A new cpuset group starts with empty cpus and mems, and no task can join it
  * (cgroup-v1/cpusets.rst 1.4): give it its parent's. */
-static int init_cpuset(DriverV1 *d, const Hierarchy *h, const CgGroupPath *g, int parent_fd, int fd,
-                       CgError *err) {
+static int init_cpuset(DriverV1 *d, const Hierarchy *h, const CgGroupPath *g, int parent_fd, int fd, CgError *err) {
         int r = copy_attr(d, h, g, parent_fd, fd, "cpuset.cpus", err);
         return r < 0 ? r : copy_attr(d, h, g, parent_fd, fd, "cpuset.mems", err);
 }
 
 static int v1_create(CgDriver *drv, const CgGroupPath *g, CgError *err) {
         DriverV1 *d = v1(drv);
-        bool made[_CG_CTRL_COUNT] = { false };
+        bool made[_CG_CTRL_COUNT] = {false};
         int r = 0, created = 0;
 
         for (size_t i = 0; i < d->nh; i++) {
@@ -189,74 +189,72 @@ static bool v1_matches(int fd, CgLimitKey k, const V1Write *w) {
 }
 
 /* Translates key k of `want` (or its default, if cleared) into a file and canonical value. */
-static int v1_render(DriverV1 *d, const CgGroupPath *g, const CgLimits *want, CgLimitKey k, V1Write *w,
-                     CgError *err) {
+static int v1_render(DriverV1 *d, const CgGroupPath *g, const CgLimits *want, CgLimitKey k, V1Write *w, CgError *err) {
         bool on = want->set & CG_LIMIT_BIT(k);
         switch (k) {
         case CG_LIMIT_MEMORY_MAX:
-                *w = (V1Write){ CG_CTRL_MEMORY, "memory.limit_in_bytes", "" };
+                *w = (V1Write){CG_CTRL_MEMORY, "memory.limit_in_bytes", ""};
                 fmt_bytes(w->value, sizeof w->value, on ? want->memory_max_bytes : CG_UNLIMITED);
                 return 0;
         case CG_LIMIT_MEMORY_RESERVATION:
-                *w = (V1Write){ CG_CTRL_MEMORY, "memory.soft_limit_in_bytes", "" };
+                *w = (V1Write){CG_CTRL_MEMORY, "memory.soft_limit_in_bytes", ""};
                 fmt_bytes(w->value, sizeof w->value, on ? want->memory_reservation_bytes : CG_UNLIMITED);
                 return 0;
         case CG_LIMIT_MEMORY_SWAP_MAX: {
                 /* v1 limits memory+swap together: memsw = max + swap (cgroup-v1/memory.rst 2.4). */
                 bool mem = want->set & CG_LIMIT_BIT(CG_LIMIT_MEMORY_MAX);
-                *w = (V1Write){ CG_CTRL_MEMORY, "memory.memsw.limit_in_bytes", "" };
+                *w = (V1Write){CG_CTRL_MEMORY, "memory.memsw.limit_in_bytes", ""};
                 if (on && (!mem || want->memory_max_bytes == CG_UNLIMITED) &&
                     want->memory_swap_max_bytes != CG_UNLIMITED)
                         return cg_error_set(err, -EINVAL, "needs_memory_max", "/memory/swap_max",
                                             "memory.swap_max needs a finite memory.max on cgroup v1");
                 uint64_t sum = !on || want->memory_swap_max_bytes == CG_UNLIMITED
-                                       ? CG_UNLIMITED
-                                       : want->memory_max_bytes + want->memory_swap_max_bytes;
+                                   ? CG_UNLIMITED
+                                   : want->memory_max_bytes + want->memory_swap_max_bytes;
                 fmt_bytes(w->value, sizeof w->value, sum > CG_SIZE_MAX ? CG_UNLIMITED : sum);
                 return 0;
         }
         case CG_LIMIT_CPU_MAX:
-                *w = (V1Write){ CG_CTRL_CPU, "cpu.cfs_quota_us", "" };
+                *w = (V1Write){CG_CTRL_CPU, "cpu.cfs_quota_us", ""};
                 fmt_bytes(w->value, sizeof w->value, on ? want->cpu_quota_usec : CG_UNLIMITED);
                 return 0;
         case CG_LIMIT_CPU_WEIGHT:
-                *w = (V1Write){ CG_CTRL_CPU, "cpu.shares", "" };
+                *w = (V1Write){CG_CTRL_CPU, "cpu.shares", ""};
                 snprintf(w->value, sizeof w->value, "%" PRIu64,
                          cg_limits_weight_to_shares(on ? want->cpu_weight : CG_CPU_WEIGHT_DEFAULT));
                 return 0;
         case CG_LIMIT_CPUSET_CPUS:
         case CG_LIMIT_CPUSET_MEMS: {
                 bool cpus = k == CG_LIMIT_CPUSET_CPUS;
-                *w = (V1Write){ CG_CTRL_CPUSET, cpus ? "cpuset.cpus" : "cpuset.mems", "" };
+                *w = (V1Write){CG_CTRL_CPUSET, cpus ? "cpuset.cpus" : "cpuset.mems", ""};
                 if (on)
                         return cg_cpuset_format(cpus ? &want->cpuset_cpus : &want->cpuset_mems, w->value,
                                                 sizeof w->value) < 0
-                                       ? -ENOBUFS
-                                       : 0;
+                                   ? -ENOBUFS
+                                   : 0;
                 /* Removing a cpuset restriction means: whatever the parent has. */
                 _cleanup_close_ int pfd = open_group(hier_of(d, CG_CTRL_CPUSET), g, true);
                 int r = pfd < 0 ? pfd : cg_fs_read_at(pfd, w->file, w->value, sizeof w->value);
-                return r < 0 ? cg_error_set(err, r, "cgroupfs_error", NULL, "reading the parent's %s: %s",
-                                            w->file, strerror(-r))
+                return r < 0 ? cg_error_set(err, r, "cgroupfs_error", NULL, "reading the parent's %s: %s", w->file,
+                                            strerror(-r))
                              : 0;
         }
         case CG_LIMIT_PIDS_MAX:
-                *w = (V1Write){ CG_CTRL_PIDS, "pids.max", "" };
+                *w = (V1Write){CG_CTRL_PIDS, "pids.max", ""};
                 if (!on || want->pids_max == CG_UNLIMITED)
                         snprintf(w->value, sizeof w->value, "max");
                 else
                         snprintf(w->value, sizeof w->value, "%" PRIu64, want->pids_max);
                 return 0;
-        default:
-                return -EINVAL;
+        default: return -EINVAL;
         }
 }
 
 /* Memory before swap when lowering, swap before memory when raising: the kernel insists
  * that memsw >= limit at every step. */
 static const CgLimitKey apply_order_lowering[] = {
-        CG_LIMIT_CPUSET_CPUS, CG_LIMIT_CPUSET_MEMS, CG_LIMIT_MEMORY_MAX, CG_LIMIT_MEMORY_SWAP_MAX,
-        CG_LIMIT_MEMORY_RESERVATION, CG_LIMIT_CPU_MAX, CG_LIMIT_CPU_WEIGHT, CG_LIMIT_PIDS_MAX,
+    CG_LIMIT_CPUSET_CPUS,        CG_LIMIT_CPUSET_MEMS, CG_LIMIT_MEMORY_MAX, CG_LIMIT_MEMORY_SWAP_MAX,
+    CG_LIMIT_MEMORY_RESERVATION, CG_LIMIT_CPU_MAX,     CG_LIMIT_CPU_WEIGHT, CG_LIMIT_PIDS_MAX,
 };
 
 static int v1_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *want, unsigned flags,
@@ -280,8 +278,7 @@ static int v1_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *
                 Hierarchy *h = hier_of(d, w.ctrl);
                 if (!h) {
                         r = cg_error_set(err, -EOPNOTSUPP, "controller_unavailable", cg_limit_key_pointer(k),
-                                         "the %s controller is not available on this host",
-                                         cg_controller_name(w.ctrl));
+                                         "the %s controller is not available on this host", cg_controller_name(w.ctrl));
                         goto out;
                 }
                 if (fds[w.ctrl] < 0) {
@@ -307,8 +304,8 @@ static int v1_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *
                         if (cg_fs_read_u64_at(fd, "memory.memsw.limit_in_bytes", &memsw) == 0 &&
                             memsw < V1_MEMORY_UNLIMITED_FLOOR &&
                             (strcmp(w.value, "-1") == 0 || strtoull(w.value, NULL, 10) > memsw)) {
-                                r = write_attr(d, h, g, fd, "memory.memsw.limit_in_bytes", "-1",
-                                               "/memory/swap_max", err);
+                                r = write_attr(d, h, g, fd, "memory.memsw.limit_in_bytes", "-1", "/memory/swap_max",
+                                               err);
                                 if (r < 0)
                                         goto out;
                         }
@@ -540,7 +537,8 @@ static int v1_destroy(CgDriver *drv, const CgGroupPath *g, bool force, CgError *
                         return cg_error_set(err, r, "cgroupfs_error", NULL, "reading cgroup.procs: %s", strerror(-r));
                 if (n > 0)
                         return cg_error_set(err, -EBUSY, "not_empty", NULL,
-                                            "the group still has %zu processes; delete with force=true to kill them", n);
+                                            "the group still has %zu processes; delete with force=true to kill them",
+                                            n);
         } else {
                 /* Frozen tasks cannot die: thaw first (PERFORMANCE.md pitfalls). */
                 Hierarchy *h = hier_of(d, CG_CTRL_FREEZER);
@@ -578,17 +576,17 @@ static void v1_free(CgDriver *drv) {
 }
 
 static const CgDriverOps v1_ops = {
-        .name = "cgroupfs",
-        .free = v1_free,
-        .create = v1_create,
-        .exists = v1_exists,
-        .apply_limits = v1_apply_limits,
-        .attach = v1_attach,
-        .freeze = v1_freeze,
-        .thaw = v1_thaw,
-        .freeze_state = v1_freeze_state,
-        .pids = v1_pids,
-        .destroy = v1_destroy,
+    .name = "cgroupfs",
+    .free = v1_free,
+    .create = v1_create,
+    .exists = v1_exists,
+    .apply_limits = v1_apply_limits,
+    .attach = v1_attach,
+    .freeze = v1_freeze,
+    .thaw = v1_thaw,
+    .freeze_state = v1_freeze_state,
+    .pids = v1_pids,
+    .destroy = v1_destroy,
 };
 
 /* Finds each controller's hierarchy through libcgroup; co-mounted controllers
@@ -637,7 +635,7 @@ static int open_root(DriverV1 *d, Hierarchy *h, CgError *err) {
                 char cpus[8];
                 /* An adopted root may have been left with no cpus; only fill what is empty. */
                 if (made || cg_fs_read_at(h->root_fd, "cpuset.cpus", cpus, sizeof cpus) == 0) {
-                        CgGroupPath none = { .depth = 0 };
+                        CgGroupPath none = {.depth = 0};
                         return init_cpuset(d, h, &none, top, h->root_fd, err);
                 }
         }

@@ -5,12 +5,14 @@
 #include <sys/statfs.h>
 
 static const char *const controller_names[_CG_CTRL_COUNT] = {
-        [CG_CTRL_CPU] = "cpu",         [CG_CTRL_CPUACCT] = "cpuacct", [CG_CTRL_CPUSET] = "cpuset",
-        [CG_CTRL_MEMORY] = "memory",   [CG_CTRL_BLKIO] = "blkio",     [CG_CTRL_DEVICES] = "devices",
-        [CG_CTRL_FREEZER] = "freezer", [CG_CTRL_PIDS] = "pids",
+    [CG_CTRL_CPU] = "cpu",         [CG_CTRL_CPUACCT] = "cpuacct", [CG_CTRL_CPUSET] = "cpuset",
+    [CG_CTRL_MEMORY] = "memory",   [CG_CTRL_BLKIO] = "blkio",     [CG_CTRL_DEVICES] = "devices",
+    [CG_CTRL_FREEZER] = "freezer", [CG_CTRL_PIDS] = "pids",
 };
 
-const char *cg_controller_name(CgController c) { return controller_names[c]; }
+const char *cg_controller_name(CgController c) {
+        return controller_names[c];
+}
 
 const char *cg_freeze_state_name(CgFreezeState s) {
         return s == CG_FROZEN ? "FROZEN" : s == CG_FREEZING ? "FREEZING" : "THAWED";
@@ -38,12 +40,10 @@ int cg_driver_open(const char *kind, const char *root, CgDriver **ret, CgError *
         int r;
 
         if (strcmp(kind, "auto") != 0 && strcmp(kind, "cgroupfs") != 0)
-                return cg_error_set(err, -EINVAL, "invalid_driver", NULL,
-                                    "unknown driver, expected auto or cgroupfs");
+                return cg_error_set(err, -EINVAL, "invalid_driver", NULL, "unknown driver, expected auto or cgroupfs");
         r = detect_layout(&layout);
         if (r < 0)
-                return cg_error_set(err, r, "no_cgroupfs", NULL, "cannot stat /sys/fs/cgroup: %s",
-                                    strerror(-r));
+                return cg_error_set(err, r, "no_cgroupfs", NULL, "cannot stat /sys/fs/cgroup: %s", strerror(-r));
         if (strcmp(layout, "unified") == 0)
                 return cg_error_set(err, -EOPNOTSUPP, "layout_unsupported", NULL,
                                     "this host has a pure cgroup v2 hierarchy; only v1 and hybrid "

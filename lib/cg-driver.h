@@ -45,7 +45,7 @@ typedef struct CgGroupPath {
 #define CG_APPLY_ONLY_DRIFTED 1u /* read each value first and write only what differs */
 
 #define CG_FREEZE_TIMEOUT_USEC (5 * 1000000u)
-#define CG_KILL_TIMEOUT_USEC (5 * 1000000u)
+#define CG_KILL_TIMEOUT_USEC   (5 * 1000000u)
 
 typedef struct CgDriver CgDriver;
 

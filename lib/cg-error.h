@@ -12,5 +12,4 @@ typedef struct CgError {
 } CgError;
 
 /* Fills *err (if non-NULL) and returns r, which must be a negative errno. */
-int cg_error_set(CgError *err, int r, const char *code, const char *field, const char *fmt, ...)
-        _printf_(5, 6);
+int cg_error_set(CgError *err, int r, const char *code, const char *field, const char *fmt, ...) _printf_(5, 6);

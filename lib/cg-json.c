@@ -21,8 +21,7 @@ static bool section_known(const char *section) {
         return false;
 }
 
-static int one_value(const json_t *v, CgLimitKey k, bool allow_null, const char *ptr, CgLimits *l,
-                     CgError *err) {
+static int one_value(const json_t *v, CgLimitKey k, bool allow_null, const char *ptr, CgLimits *l, CgError *err) {
         int r;
         switch (json_typeof(v)) {
         case JSON_NULL:
@@ -38,14 +37,9 @@ static int one_value(const json_t *v, CgLimitKey k, bool allow_null, const char 
                         return cg_error_set(err, -EINVAL, "invalid_value", ptr, "NUL is not allowed in a value");
                 r = cg_limits_set_from_string(l, k, json_string_value(v), err);
                 break;
-        case JSON_INTEGER:
-                r = cg_limits_set_from_int(l, k, json_integer_value(v), err);
-                break;
-        case JSON_REAL:
-                r = cg_limits_set_from_real(l, k, json_real_value(v), err);
-                break;
-        default:
-                return cg_error_set(err, -EINVAL, "invalid_type", ptr, "expected a number or a string");
+        case JSON_INTEGER: r = cg_limits_set_from_int(l, k, json_integer_value(v), err); break;
+        case JSON_REAL: r = cg_limits_set_from_real(l, k, json_real_value(v), err); break;
+        default: return cg_error_set(err, -EINVAL, "invalid_type", ptr, "expected a number or a string");
         }
         if (r < 0 && err)
                 snprintf(err->field, sizeof err->field, "%s", ptr); /* with the caller's base */
@@ -53,14 +47,14 @@ static int one_value(const json_t *v, CgLimitKey k, bool allow_null, const char 
 }
 
 int cg_json_to_limits(const json_t *j, bool allow_null, const char *base, CgLimits *ret, CgError *err) {
-        CgLimits l = { 0 };
+        CgLimits l = {0};
         const char *section, *leaf;
         json_t *obj, *v;
         char ptr[96];
 
         if (!json_is_object(j))
                 return cg_error_set(err, -EINVAL, "invalid_type", base[0] ? base : "", "limits must be an object");
-        json_object_foreach((json_t *)j, section, obj) {
+        json_object_foreach ((json_t *)j, section, obj) {
                 snprintf(ptr, sizeof ptr, "%s/%s", base, section);
                 if (!section_known(section))
                         return cg_error_set(err, -EINVAL, "unknown_field", ptr, "unknown limit section");
@@ -73,7 +67,7 @@ int cg_json_to_limits(const json_t *j, bool allow_null, const char *base, CgLimi
                 }
                 if (!json_is_object(obj))
                         return cg_error_set(err, -EINVAL, "invalid_type", ptr, "expected an object");
-                json_object_foreach(obj, leaf, v) {
+                json_object_foreach (obj, leaf, v) {
                         CgLimitKey k;
                         snprintf(ptr, sizeof ptr, "%s/%s/%s", base, section, leaf);
                         if (find_key(section, leaf, &k) < 0)
@@ -94,28 +88,17 @@ static json_t *value_json(const CgLimits *l, CgLimitKey k) {
         char buf[1024];
         uint64_t v;
         switch (k) {
-        case CG_LIMIT_CPU_WEIGHT:
-                return json_integer(l->cpu_weight);
+        case CG_LIMIT_CPU_WEIGHT: return json_integer(l->cpu_weight);
         case CG_LIMIT_CPUSET_CPUS:
-        case CG_LIMIT_CPUSET_MEMS:
-                return cg_limits_format_value(l, k, buf, sizeof buf) < 0 ? NULL : json_string(buf);
+        case CG_LIMIT_CPUSET_MEMS: return cg_limits_format_value(l, k, buf, sizeof buf) < 0 ? NULL : json_string(buf);
         case CG_LIMIT_CPU_MAX:
                 return l->cpu_quota_usec == CG_UNLIMITED ? json_string("max")
                                                          : json_real(cg_limits_quota_to_cpus(l->cpu_quota_usec));
-        case CG_LIMIT_MEMORY_MAX:
-                v = l->memory_max_bytes;
-                break;
-        case CG_LIMIT_MEMORY_RESERVATION:
-                v = l->memory_reservation_bytes;
-                break;
-        case CG_LIMIT_MEMORY_SWAP_MAX:
-                v = l->memory_swap_max_bytes;
-                break;
-        case CG_LIMIT_PIDS_MAX:
-                v = l->pids_max;
-                break;
-        default:
-                return NULL;
+        case CG_LIMIT_MEMORY_MAX: v = l->memory_max_bytes; break;
+        case CG_LIMIT_MEMORY_RESERVATION: v = l->memory_reservation_bytes; break;
+        case CG_LIMIT_MEMORY_SWAP_MAX: v = l->memory_swap_max_bytes; break;
+        case CG_LIMIT_PIDS_MAX: v = l->pids_max; break;
+        default: return NULL;
         }
         return v == CG_UNLIMITED ? json_string("max") : json_integer((json_int_t)v);
 }

@@ -10,19 +10,25 @@
 static const struct {
         const char *pointer, *section, *leaf;
 } keys[_CG_LIMIT_COUNT] = {
-        [CG_LIMIT_MEMORY_MAX] = { "/memory/max", "memory", "max" },
-        [CG_LIMIT_MEMORY_RESERVATION] = { "/memory/reservation", "memory", "reservation" },
-        [CG_LIMIT_MEMORY_SWAP_MAX] = { "/memory/swap_max", "memory", "swap_max" },
-        [CG_LIMIT_CPU_MAX] = { "/cpu/max", "cpu", "max" },
-        [CG_LIMIT_CPU_WEIGHT] = { "/cpu/weight", "cpu", "weight" },
-        [CG_LIMIT_CPUSET_CPUS] = { "/cpuset/cpus", "cpuset", "cpus" },
-        [CG_LIMIT_CPUSET_MEMS] = { "/cpuset/mems", "cpuset", "mems" },
-        [CG_LIMIT_PIDS_MAX] = { "/pids/max", "pids", "max" },
+    [CG_LIMIT_MEMORY_MAX] = {"/memory/max", "memory", "max"},
+    [CG_LIMIT_MEMORY_RESERVATION] = {"/memory/reservation", "memory", "reservation"},
+    [CG_LIMIT_MEMORY_SWAP_MAX] = {"/memory/swap_max", "memory", "swap_max"},
+    [CG_LIMIT_CPU_MAX] = {"/cpu/max", "cpu", "max"},
+    [CG_LIMIT_CPU_WEIGHT] = {"/cpu/weight", "cpu", "weight"},
+    [CG_LIMIT_CPUSET_CPUS] = {"/cpuset/cpus", "cpuset", "cpus"},
+    [CG_LIMIT_CPUSET_MEMS] = {"/cpuset/mems", "cpuset", "mems"},
+    [CG_LIMIT_PIDS_MAX] = {"/pids/max", "pids", "max"},
 };
 
-const char *cg_limit_key_pointer(CgLimitKey k) { return k < _CG_LIMIT_COUNT ? keys[k].pointer : ""; }
-const char *cg_limit_key_section(CgLimitKey k) { return k < _CG_LIMIT_COUNT ? keys[k].section : ""; }
-const char *cg_limit_key_leaf(CgLimitKey k) { return k < _CG_LIMIT_COUNT ? keys[k].leaf : ""; }
+const char *cg_limit_key_pointer(CgLimitKey k) {
+        return k < _CG_LIMIT_COUNT ? keys[k].pointer : "";
+}
+const char *cg_limit_key_section(CgLimitKey k) {
+        return k < _CG_LIMIT_COUNT ? keys[k].section : "";
+}
+const char *cg_limit_key_leaf(CgLimitKey k) {
+        return k < _CG_LIMIT_COUNT ? keys[k].leaf : "";
+}
 
 static int parse_digits(const char **p, uint64_t *ret, unsigned *ret_ndigits) {
         uint64_t v = 0;
@@ -97,7 +103,9 @@ double cg_limits_quota_to_cpus(uint64_t quota_usec) {
         return (double)quota_usec / CG_CPU_PERIOD_USEC;
 }
 
-static void cpuset_add(CgCpuSet *set, unsigned i) { set->bits[i / 64] |= UINT64_C(1) << (i % 64); }
+static void cpuset_add(CgCpuSet *set, unsigned i) {
+        set->bits[i / 64] |= UINT64_C(1) << (i % 64);
+}
 static bool cpuset_has(const CgCpuSet *set, unsigned i) {
         return set->bits[i / 64] & (UINT64_C(1) << (i % 64));
 }
@@ -116,7 +124,7 @@ static int parse_cpu_number(const char **p, unsigned *ret) {
 }
 
 int cg_cpuset_parse(const char *s, CgCpuSet *ret) {
-        CgCpuSet set = { 0 };
+        CgCpuSet set = {0};
         const char *p = s;
         int r;
 
@@ -191,14 +199,11 @@ uint64_t cg_limits_weight_to_shares(uint32_t weight) {
 
 uint32_t cg_limits_shares_to_weight(uint64_t shares) {
         uint64_t w = shares * CG_CPU_WEIGHT_DEFAULT / 1024;
-        return w < CG_CPU_WEIGHT_MIN ? CG_CPU_WEIGHT_MIN
-               : w > CG_CPU_WEIGHT_MAX ? CG_CPU_WEIGHT_MAX
-                                       : (uint32_t)w;
+        return w < CG_CPU_WEIGHT_MIN ? CG_CPU_WEIGHT_MIN : w > CG_CPU_WEIGHT_MAX ? CG_CPU_WEIGHT_MAX : (uint32_t)w;
 }
 
 static bool key_is_size(CgLimitKey k) {
-        return k == CG_LIMIT_MEMORY_MAX || k == CG_LIMIT_MEMORY_RESERVATION ||
-               k == CG_LIMIT_MEMORY_SWAP_MAX;
+        return k == CG_LIMIT_MEMORY_MAX || k == CG_LIMIT_MEMORY_RESERVATION || k == CG_LIMIT_MEMORY_SWAP_MAX;
 }
 
 static uint64_t *u64_slot(CgLimits *l, CgLimitKey k) {
@@ -227,10 +232,9 @@ static int set_size(CgLimits *l, CgLimitKey k, uint64_t v, CgError *err) {
 }
 
 static int bad(CgError *err, int r, CgLimitKey k, const char *expect) {
-        return cg_error_set(err, r, r == -ERANGE ? "out_of_range" : "invalid_value",
-                            cg_limit_key_pointer(k), "%s.%s: %s %s", cg_limit_key_section(k),
-                            cg_limit_key_leaf(k), r == -ERANGE ? "out of range, expected" : "expected",
-                            expect);
+        return cg_error_set(err, r, r == -ERANGE ? "out_of_range" : "invalid_value", cg_limit_key_pointer(k),
+                            "%s.%s: %s %s", cg_limit_key_section(k), cg_limit_key_leaf(k),
+                            r == -ERANGE ? "out of range, expected" : "expected", expect);
 }
 
 static const char *expectation(CgLimitKey k) {
@@ -239,17 +243,12 @@ static const char *expectation(CgLimitKey k) {
         case CG_LIMIT_MEMORY_RESERVATION:
         case CG_LIMIT_MEMORY_SWAP_MAX:
                 return "a byte count, a size such as \"512M\" or \"1.5G\" (up to 8 EiB), or \"max\"";
-        case CG_LIMIT_CPU_MAX:
-                return "a number of CPUs from 0.01 to 4096, or \"max\"";
-        case CG_LIMIT_CPU_WEIGHT:
-                return "an integer from 1 to 10000";
+        case CG_LIMIT_CPU_MAX: return "a number of CPUs from 0.01 to 4096, or \"max\"";
+        case CG_LIMIT_CPU_WEIGHT: return "an integer from 1 to 10000";
         case CG_LIMIT_CPUSET_CPUS:
-        case CG_LIMIT_CPUSET_MEMS:
-                return "a non-empty kernel list such as \"0-1,3\" (numbers below 4096)";
-        case CG_LIMIT_PIDS_MAX:
-                return "an integer from 0 to 4194304, or \"max\"";
-        default:
-                return "a valid value";
+        case CG_LIMIT_CPUSET_MEMS: return "a non-empty kernel list such as \"0-1,3\" (numbers below 4096)";
+        case CG_LIMIT_PIDS_MAX: return "an integer from 0 to 4194304, or \"max\"";
+        default: return "a valid value";
         }
 }
 
@@ -274,8 +273,7 @@ int cg_limits_set_from_int(CgLimits *l, CgLimitKey k, int64_t v, CgError *err) {
                         return bad(err, -ERANGE, k, expectation(k));
                 l->pids_max = (uint64_t)v;
                 break;
-        default:
-                return bad(err, -EINVAL, k, expectation(k));
+        default: return bad(err, -EINVAL, k, expectation(k));
         }
         mark_set(l, k);
         return 0;
@@ -344,8 +342,7 @@ int cg_limits_set_from_string(CgLimits *l, CgLimitKey k, const char *s, CgError 
                 if (r < 0)
                         return bad(err, r, k, expectation(k));
                 break;
-        default:
-                return bad(err, -EINVAL, k, expectation(k));
+        default: return bad(err, -EINVAL, k, expectation(k));
         }
         mark_set(l, k);
         return 0;
@@ -374,8 +371,7 @@ void cg_limits_merge(CgLimits *d, const CgLimits *p) {
 int cg_limits_validate(const CgLimits *l, CgError *err) {
         bool has_max = l->set & CG_LIMIT_BIT(CG_LIMIT_MEMORY_MAX);
         if (has_max && (l->set & CG_LIMIT_BIT(CG_LIMIT_MEMORY_RESERVATION)) &&
-            l->memory_reservation_bytes != CG_UNLIMITED &&
-            l->memory_reservation_bytes > l->memory_max_bytes)
+            l->memory_reservation_bytes != CG_UNLIMITED && l->memory_reservation_bytes > l->memory_max_bytes)
                 return cg_error_set(err, -EINVAL, "conflict_value", "/memory/reservation",
                                     "memory.reservation must not exceed memory.max");
         return 0;
@@ -384,13 +380,9 @@ int cg_limits_validate(const CgLimits *l, CgError *err) {
 int cg_limits_format_value(const CgLimits *l, CgLimitKey k, char *buf, size_t size) {
         int n;
         switch (k) {
-        case CG_LIMIT_CPU_WEIGHT:
-                n = snprintf(buf, size, "%" PRIu32, l->cpu_weight);
-                break;
-        case CG_LIMIT_CPUSET_CPUS:
-                return cg_cpuset_format(&l->cpuset_cpus, buf, size);
-        case CG_LIMIT_CPUSET_MEMS:
-                return cg_cpuset_format(&l->cpuset_mems, buf, size);
+        case CG_LIMIT_CPU_WEIGHT: n = snprintf(buf, size, "%" PRIu32, l->cpu_weight); break;
+        case CG_LIMIT_CPUSET_CPUS: return cg_cpuset_format(&l->cpuset_cpus, buf, size);
+        case CG_LIMIT_CPUSET_MEMS: return cg_cpuset_format(&l->cpuset_mems, buf, size);
         case CG_LIMIT_CPU_MAX:
                 if (l->cpu_quota_usec == CG_UNLIMITED) {
                         n = snprintf(buf, size, "max");

@@ -21,19 +21,19 @@ typedef enum CgLimitKey {
 } CgLimitKey;
 
 #define CG_LIMIT_BIT(k) (1u << (k))
-#define CG_LIMIT_ALL ((1u << _CG_LIMIT_COUNT) - 1)
+#define CG_LIMIT_ALL    ((1u << _CG_LIMIT_COUNT) - 1)
 
-#define CG_UNLIMITED UINT64_MAX
-#define CG_SIZE_MAX ((uint64_t)INT64_MAX) /* what the store and the kernels can hold */
-#define CG_MEMORY_MAX_MIN (1024u * 1024u) /* below 1 MiB a group cannot even start a shell */
-#define CG_CPU_PERIOD_USEC 100000u
+#define CG_UNLIMITED          UINT64_MAX
+#define CG_SIZE_MAX           ((uint64_t)INT64_MAX) /* what the store and the kernels can hold */
+#define CG_MEMORY_MAX_MIN     (1024u * 1024u)       /* below 1 MiB a group cannot even start a shell */
+#define CG_CPU_PERIOD_USEC    100000u
 #define CG_CPU_QUOTA_MIN_USEC 1000u /* the kernel's minimum quota: 0.01 CPU */
-#define CG_CPU_MAX_CPUS 4096u
-#define CG_CPU_WEIGHT_MIN 1u
-#define CG_CPU_WEIGHT_MAX 10000u
+#define CG_CPU_MAX_CPUS       4096u
+#define CG_CPU_WEIGHT_MIN     1u
+#define CG_CPU_WEIGHT_MAX     10000u
 #define CG_CPU_WEIGHT_DEFAULT 100u
-#define CG_PIDS_MAX_LIMIT 4194304u /* PID_MAX_LIMIT on 64-bit */
-#define CG_CPUSET_BITS 4096u
+#define CG_PIDS_MAX_LIMIT     4194304u /* PID_MAX_LIMIT on 64-bit */
+#define CG_CPUSET_BITS        4096u
 
 typedef struct CgCpuSet {
         uint64_t bits[CG_CPUSET_BITS / 64];

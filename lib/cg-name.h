@@ -9,4 +9,3 @@
 
 /* True if s matches ^[a-z0-9][a-z0-9_-]{0,62}$ (so no "..", "/", NUL or upper case). */
 bool cg_name_is_valid(const char *s);
-

@@ -7,15 +7,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _cleanup_free_ _cleanup_(cg_freep)
+#define _cleanup_(f)    __attribute__((cleanup(f)))
+#define _cleanup_free_  _cleanup_(cg_freep)
 #define _cleanup_close_ _cleanup_(cg_closep)
-#define _unused_ __attribute__((unused))
-#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _unused_        __attribute__((unused))
+#define _printf_(a, b)  __attribute__((format(printf, a, b)))
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
-static inline void cg_freep(void *p) { free(*(void **)p); }
+static inline void cg_freep(void *p) {
+        free(*(void **)p);
+}
 
 static inline void cg_closep(int *fd) {
         if (*fd >= 0)
@@ -24,17 +26,17 @@ static inline void cg_closep(int *fd) {
 }
 
 /* Hand ownership on: returns the value and leaves the variable empty. */
-#define TAKE_PTR(p)                                                                                \
-        ({                                                                                         \
-                __typeof__(p) _p = (p);                                                            \
-                (p) = NULL;                                                                        \
-                _p;                                                                                \
+#define TAKE_PTR(p)                     \
+        ({                              \
+                __typeof__(p) _p = (p); \
+                (p) = NULL;             \
+                _p;                     \
         })
-#define TAKE_FD(fd)                                                                                \
-        ({                                                                                         \
-                int _fd = (fd);                                                                    \
-                (fd) = -EBADF;                                                                     \
-                _fd;                                                                               \
+#define TAKE_FD(fd)             \
+        ({                      \
+                int _fd = (fd); \
+                (fd) = -EBADF;  \
+                _fd;            \
         })
 
 static inline uint64_t cg_now_usec(clockid_t clock) {

@@ -24,7 +24,7 @@ static int setup(void **state) {
         if (!mkdtemp(f->dir))
                 return -1;
         snprintf(f->path, sizeof f->path, "%s/db", f->dir);
-        CgError err = { 0 };
+        CgError err = {0};
         if (store_open(f->path, &f->s, &err) < 0)
                 return -1;
         *state = f;
@@ -42,7 +42,7 @@ static int teardown(void **state) {
 }
 
 static StoreGroup group(const char *name, const char *parent) {
-        StoreGroup g = { .created_usec = 1700000000000000 };
+        StoreGroup g = {.created_usec = 1700000000000000};
         snprintf(g.name, sizeof g.name, "%s", name);
         snprintf(g.parent, sizeof g.parent, "%s", parent);
         return g;
@@ -55,7 +55,7 @@ static void migrates_to_latest(void **state) {
 
 static void round_trips_limits(void **state) {
         Fixture *f = *state;
-        CgError err = { 0 };
+        CgError err = {0};
         StoreGroup g = group("web", ""), got;
         assert_int_equal(cg_limits_set_from_string(&g.limits, CG_LIMIT_MEMORY_MAX, "max", &err), 0);
         assert_int_equal(cg_limits_set_from_string(&g.limits, CG_LIMIT_CPU_MAX, "1.5", &err), 0);
@@ -107,7 +107,7 @@ static void enforces_names_and_parents(void **state) {
 
 static void survives_reopen(void **state) {
         Fixture *f = *state;
-        CgError err = { 0 };
+        CgError err = {0};
         StoreGroup g = group("kept", ""), got;
         assert_int_equal(store_group_insert(f->s, &g), 0);
         store_close(f->s);
@@ -117,7 +117,7 @@ static void survives_reopen(void **state) {
 
 static void refuses_newer_schema(void **state) {
         Fixture *f = *state;
-        CgError err = { 0 };
+        CgError err = {0};
         Store *s2 = NULL;
         sqlite3 *db;
         store_close(f->s);
@@ -133,11 +133,11 @@ static void refuses_newer_schema(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(migrates_to_latest, setup, teardown),
-                cmocka_unit_test_setup_teardown(round_trips_limits, setup, teardown),
-                cmocka_unit_test_setup_teardown(enforces_names_and_parents, setup, teardown),
-                cmocka_unit_test_setup_teardown(survives_reopen, setup, teardown),
-                cmocka_unit_test_setup_teardown(refuses_newer_schema, setup, teardown),
+            cmocka_unit_test_setup_teardown(migrates_to_latest, setup, teardown),
+            cmocka_unit_test_setup_teardown(round_trips_limits, setup, teardown),
+            cmocka_unit_test_setup_teardown(enforces_names_and_parents, setup, teardown),
+            cmocka_unit_test_setup_teardown(survives_reopen, setup, teardown),
+            cmocka_unit_test_setup_teardown(refuses_newer_schema, setup, teardown),
         };
         return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
