@@ -67,6 +67,15 @@ static int chain_of(Groups *gs, const char *name, Chain *c, CgError *err) {
         return 0;
 }
 
+/* The stored group and its chain: the first step of every operation on an existing group. */
+static int load(Groups *gs, const char *name, StoreGroup *ret_g, Chain *ret_c, CgError *err) {
+        int r = chain_of(gs, name, ret_c, err);
+        if (r < 0)
+                return r;
+        r = store_group_get(gs->store, name, ret_g);
+        return r < 0 ? store_failed(err, r) : 0;
+}
+
 static int fill_view(Groups *gs, const StoreGroup *g, const CgGroupPath *p, GroupView *v) {
         *v = (GroupView){.g = *g};
         if (gs->driver->ops->freeze_state(gs->driver, p, &v->state) < 0)
@@ -198,12 +207,9 @@ int groups_set_limits(Groups *gs, const char *name, const CgLimits *patch, Group
                 return r;
 
         LOCKED(gs);
-        r = chain_of(gs, name, &c, err);
+        r = load(gs, name, &g, &c, err);
         if (r < 0)
                 return r;
-        r = store_group_get(gs->store, name, &g);
-        if (r < 0)
-                return store_failed(err, r);
         CgLimits old = g.limits;
         cg_limits_merge(&g.limits, patch);
         r = cg_limits_validate(&g.limits, err); /* the body is LIMITS: pointers need no prefix */
@@ -231,12 +237,9 @@ int groups_freeze(Groups *gs, const char *name, bool freeze, GroupView *ret, CgE
         StoreGroup g;
         Chain c;
         LOCKED(gs);
-        int r = chain_of(gs, name, &c, err);
+        int r = load(gs, name, &g, &c, err);
         if (r < 0)
                 return r;
-        r = store_group_get(gs->store, name, &g);
-        if (r < 0)
-                return store_failed(err, r);
         r = freeze ? gs->driver->ops->freeze(gs->driver, &c.path, err)
                    : gs->driver->ops->thaw(gs->driver, &c.path, err);
         if (r < 0)
@@ -257,12 +260,9 @@ int groups_attach(Groups *gs, const char *name, pid_t pid, GroupView *ret, CgErr
         StoreGroup g;
         Chain c;
         LOCKED(gs);
-        int r = chain_of(gs, name, &c, err);
+        int r = load(gs, name, &g, &c, err);
         if (r < 0)
                 return r;
-        r = store_group_get(gs->store, name, &g);
-        if (r < 0)
-                return store_failed(err, r);
         r = gs->driver->ops->attach(gs->driver, &c.path, pid, err);
         return r < 0 ? r : fill_view(gs, &g, &c.path, ret);
 }

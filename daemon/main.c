@@ -7,6 +7,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "api.h"
+#include "cg-util.h"
 #include "cg-driver.h"
 #include "cg-name.h"
 #include "groups.h"
@@ -83,16 +84,6 @@ static int parse_options(int argc, char **argv, Options *o) {
         return 0;
 }
 
-static int make_parent_dir(const char *path) {
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s", path);
-        char *slash = strrchr(dir, '/');
-        if (!slash || slash == dir)
-                return 0;
-        *slash = '\0';
-        return mkdir(dir, 0700) < 0 && errno != EEXIST ? -errno : 0;
-}
-
 static int fail(const char *what, int r, const CgError *err) {
         fprintf(stderr, "cgwardend: %s: %s\n", what, err && err->message[0] ? err->message : strerror(-r));
         return 1;
@@ -123,7 +114,7 @@ int main(int argc, char **argv) {
         pthread_sigmask(SIG_BLOCK, &sigs, NULL);
         signal(SIGPIPE, SIG_IGN);
 
-        r = make_parent_dir(o.db_path);
+        r = cg_mkdir_parent(o.db_path);
         if (r < 0)
                 return fail("cannot create the database directory", r, NULL);
         r = store_open(o.db_path, &store, &err);

@@ -36,21 +36,11 @@ static int read_token(const char *path, char *ret) {
         return 0;
 }
 
-static int make_parent_dir(const char *path) {
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s", path);
-        char *slash = strrchr(dir, '/');
-        if (!slash || slash == dir)
-                return 0;
-        *slash = '\0';
-        return mkdir(dir, 0700) < 0 && errno != EEXIST ? -errno : 0;
-}
-
 int token_load_or_create(const char *path, char *ret) {
         int r = read_token(path, ret);
         if (r != -ENOENT)
                 return r;
-        r = make_parent_dir(path);
+        r = cg_mkdir_parent(path);
         if (r < 0)
                 return r;
         unsigned char raw[32];

@@ -39,6 +39,10 @@ static inline void cg_closep(int *fd) {
                 _fd;            \
         })
 
+/* Creates the directory that will hold `path` (one level, mode 0700, existing is fine).
+ * Returns 0 or -errno. */
+int cg_mkdir_parent(const char *path);
+
 static inline uint64_t cg_now_usec(clockid_t clock) {
         struct timespec ts;
         clock_gettime(clock, &ts);
