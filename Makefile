@@ -113,9 +113,10 @@ install: $(BUILD)/cgwardend $(BUILD)/cgwarden
 	install -Dm755 $(BUILD)/cgwardend $(DESTDIR)$(PREFIX)/sbin/cgwardend
 	install -Dm755 $(BUILD)/cgwarden $(DESTDIR)$(PREFIX)/bin/cgwarden
 	install -Dm644 units/cgwardend.service $(DESTDIR)$(PREFIX)/lib/systemd/system/cgwardend.service
-	sed -i 's|@SBINDIR@|$(PREFIX)/sbin|' $(DESTDIR)$(PREFIX)/lib/systemd/system/cgwardend.service
-	install -d $(DESTDIR)$(PREFIX)/share/cgwarden/web
-	install -m644 web/* $(DESTDIR)$(PREFIX)/share/cgwarden/web/
+	sed -i -e 's|@SBINDIR@|$(PREFIX)/sbin|' -e 's|@DOCDIR@|$(PREFIX)/share/doc/cgwarden|' \
+	  $(DESTDIR)$(PREFIX)/lib/systemd/system/cgwardend.service
+	install -Dm644 README.md $(DESTDIR)$(PREFIX)/share/doc/cgwarden/README.md
+	install -Dm644 schema/openapi.yaml $(DESTDIR)$(PREFIX)/share/doc/cgwarden/openapi.yaml
 
 # Each third-party header belongs to exactly one module (STYLE.md).
 lint:
