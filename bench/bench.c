@@ -1,5 +1,5 @@
 /* cgwarden-bench: the API's cost against the raw cgroupfs floor, measured in one run.
- * Usage: cgwarden-bench --socket PATH --raw-root NAME --api-root NAME [--rounds N]
+ * Usage: cgwarden-bench --socket PATH --raw-root NAME --api-root NAME --db-dir DIR [--rounds N]
  * (bench/run.sh starts a daemon on its own root and calls this.) Prints medians and ratios. */
 #include <curl/curl.h>
 #include <errno.h>
@@ -21,7 +21,7 @@
 static const char *const controllers[] = {"cpu", "cpuacct", "cpuset", "memory", "blkio", "devices", "freezer", "pids"};
 static char hier[8][256];
 static size_t nhier;
-static const char *raw_root, *api_root, *sock;
+static const char *raw_root, *api_root, *sock, *db_dir;
 static CURL *curl;
 
 static int cmp_u64(const void *a, const void *b) {
@@ -262,6 +262,30 @@ static void bench_freeze(size_t nproc, unsigned rounds, Row *ret_freeze, Row *re
         raw_remove(raw_root, name);
 }
 
+/* The price of durability on this disk: what one synchronous=FULL commit must at least wait for. */
+static Row bench_fsync(unsigned rounds) {
+        char path[PATH_MAX];
+        uint64_t *t = calloc(rounds, 8);
+        snprintf(path, sizeof path, "%s/fsync-probe", db_dir);
+        int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0)
+                die(path);
+        char page[4096] = {0};
+        for (unsigned i = 0; i < rounds; i++) {
+                if (pwrite(fd, page, sizeof page, (off_t)(i % 16) * 4096) != sizeof page)
+                        die("pwrite");
+                uint64_t t0 = cg_now_usec(CLOCK_MONOTONIC);
+                if (fdatasync(fd) < 0)
+                        die("fdatasync");
+                t[i] = cg_now_usec(CLOCK_MONOTONIC) - t0;
+        }
+        close(fd);
+        unlink(path);
+        Row r = {"fdatasync, one 4 KiB page beside the database", 0, median_ms(t, rounds), 0};
+        free(t);
+        return r;
+}
+
 static Row bench_health(unsigned rounds) {
         uint64_t *t = calloc(rounds, 8);
         for (unsigned i = 0; i < rounds; i++) {
@@ -276,11 +300,9 @@ static Row bench_health(unsigned rounds) {
 
 int main(int argc, char **argv) {
         static const struct option opts[] = {
-            {"socket", required_argument, NULL, 's'},
-            {"raw-root", required_argument, NULL, 'r'},
-            {"api-root", required_argument, NULL, 'a'},
-            {"rounds", required_argument, NULL, 'n'},
-            {0},
+            {"socket", required_argument, NULL, 's'},   {"raw-root", required_argument, NULL, 'r'},
+            {"api-root", required_argument, NULL, 'a'}, {"rounds", required_argument, NULL, 'n'},
+            {"db-dir", required_argument, NULL, 'd'},   {0},
         };
         unsigned rounds = 50;
         int c;
@@ -291,13 +313,17 @@ int main(int argc, char **argv) {
                         raw_root = optarg;
                 else if (c == 'a')
                         api_root = optarg;
+                else if (c == 'd')
+                        db_dir = optarg;
                 else if (c == 'n')
                         rounds = (unsigned)strtoul(optarg, NULL, 10);
                 else
                         return 2;
         }
-        if (!sock || !raw_root || !api_root || rounds == 0) {
-                fprintf(stderr, "usage: cgwarden-bench --socket PATH --raw-root NAME --api-root NAME [--rounds N]\n");
+        if (!sock || !raw_root || !api_root || !db_dir || rounds == 0) {
+                fprintf(
+                    stderr,
+                    "usage: cgwarden-bench --socket PATH --raw-root NAME --api-root NAME --db-dir DIR [--rounds N]\n");
                 return 2;
         }
         discover();
@@ -317,21 +343,22 @@ int main(int argc, char **argv) {
         }
         api_init();
 
-        Row rows[6];
+        Row rows[7];
         rows[0] = bench_create(rounds);
         bench_freeze(1, rounds, &rows[1], &rows[2]);
         bench_freeze(1000, rounds > 20 ? 20 : rounds, &rows[3], &rows[4]);
         rows[5] = bench_health(rounds);
+        rows[6] = bench_fsync(rounds);
         raw_remove(raw_root, NULL);
 
-        printf("\n%-40s %12s %14s %8s %8s\n", "operation (median)", "raw cgroupfs", "cgwarden API", "ratio", "target");
+        printf("\n%-46s %12s %14s %8s %8s\n", "operation (median)", "raw cgroupfs", "cgwarden API", "ratio", "target");
         for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
                 if (rows[i].raw_ms == 0) {
-                        printf("%-40s %12s %11.3f ms %8s %8s\n", rows[i].what, "-", rows[i].api_ms, "-", "-");
+                        printf("%-46s %12s %11.3f ms %8s %8s\n", rows[i].what, "-", rows[i].api_ms, "-", "-");
                         continue;
                 }
                 double ratio = rows[i].api_ms / rows[i].raw_ms;
-                printf("%-40s %9.3f ms %11.3f ms %7.2fx %6s%.1fx%s\n", rows[i].what, rows[i].raw_ms, rows[i].api_ms,
+                printf("%-46s %9.3f ms %11.3f ms %7.2fx %6s%.1fx%s\n", rows[i].what, rows[i].raw_ms, rows[i].api_ms,
                        ratio, "<= ", rows[i].target, ratio <= rows[i].target ? "" : "  (missed)");
         }
         printf("(%u rounds; 1000-process rows %u rounds; API over the unix socket with one kept-alive connection;\n"

@@ -29,4 +29,4 @@ trap cleanup EXIT
 PID=$!
 for _ in $(seq 100); do [ -S "$TMP/sock" ] && break; sleep 0.05; done
 [ -S "$TMP/sock" ] || { cat "$TMP/log"; exit 1; }
-"$B/cgwarden-bench" --socket "$TMP/sock" --raw-root "$RAW" --api-root "$ROOT" --rounds "$ROUNDS"
+"$B/cgwarden-bench" --socket "$TMP/sock" --raw-root "$RAW" --api-root "$ROOT" --db-dir "$TMP" --rounds "$ROUNDS"

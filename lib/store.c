@@ -8,14 +8,34 @@
 
 #include "store-migrate.h"
 
+/* Statements prepared once and kept: preparing costs ~15 µs, more than running them. */
+typedef enum StoreStmt {
+        ST_INSERT,
+        ST_UPDATE,
+        ST_DELETE,
+        ST_GET,
+        ST_LIST,
+        _ST_COUNT,
+} StoreStmt;
+
 struct Store {
         sqlite3 *db;
+        sqlite3_stmt *st[_ST_COUNT];
 };
 
 static void finalizep(sqlite3_stmt **st) {
         sqlite3_finalize(*st);
 }
 #define _cleanup_stmt_ _cleanup_(finalizep)
+
+/* For cached statements: ready them for the next use (bound text may be on the caller's stack). */
+static void resetp(sqlite3_stmt **st) {
+        if (*st) {
+                sqlite3_reset(*st);
+                sqlite3_clear_bindings(*st);
+        }
+}
+#define _cleanup_cached_ _cleanup_(resetp)
 
 /* SQLite result codes → -errno; the message stays in the log. */
 static int errno_of(sqlite3 *db, int rc) {
@@ -115,6 +135,8 @@ int store_open(const char *path, Store **ret, CgError *err) {
 void store_close(Store *s) {
         if (!s)
                 return;
+        for (size_t i = 0; i < _ST_COUNT; i++)
+                sqlite3_finalize(s->st[i]);
         sqlite3_close(s->db);
         free(s);
 }
@@ -184,19 +206,29 @@ static int column_limits(sqlite3_stmt *st, int first, CgLimits *l) {
         return 0;
 }
 
+static int cached(Store *s, StoreStmt which, const char *sql, sqlite3_stmt **ret) {
+        if (!s->st[which]) {
+                int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st[which], NULL);
+                if (rc != SQLITE_OK)
+                        return errno_of(s->db, rc);
+        }
+        *ret = s->st[which];
+        return 0;
+}
+
 static int step_done(Store *s, sqlite3_stmt *st) {
         int rc = sqlite3_step(st);
         return rc == SQLITE_DONE ? 0 : errno_of(s->db, rc);
 }
 
 int store_group_insert(Store *s, const StoreGroup *g) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int rc = sqlite3_prepare_v2(s->db,
-                                    "INSERT INTO groups (name, parent, frozen, created_usec, " LIMIT_COLUMNS
-                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                    -1, &st, NULL);
-        if (rc != SQLITE_OK)
-                return errno_of(s->db, rc);
+        _cleanup_cached_ sqlite3_stmt *st = NULL;
+        int rc = cached(s, ST_INSERT,
+                        "INSERT INTO groups (name, parent, frozen, created_usec, " LIMIT_COLUMNS
+                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        &st);
+        if (rc < 0)
+                return rc;
         sqlite3_bind_text(st, 1, g->name, -1, SQLITE_STATIC);
         if (g->parent[0])
                 sqlite3_bind_text(st, 2, g->parent, -1, SQLITE_STATIC);
@@ -215,14 +247,14 @@ int store_group_insert(Store *s, const StoreGroup *g) {
 }
 
 int store_group_update(Store *s, const StoreGroup *g) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int rc = sqlite3_prepare_v2(s->db,
-                                    "UPDATE groups SET frozen = ?, memory_max = ?, memory_reservation = ?, "
-                                    "memory_swap_max = ?, cpu_quota_usec = ?, cpu_weight = ?, cpuset_cpus = ?, "
-                                    "cpuset_mems = ?, pids_max = ? WHERE name = ?",
-                                    -1, &st, NULL);
-        if (rc != SQLITE_OK)
-                return errno_of(s->db, rc);
+        _cleanup_cached_ sqlite3_stmt *st = NULL;
+        int rc = cached(s, ST_UPDATE,
+                        "UPDATE groups SET frozen = ?, memory_max = ?, memory_reservation = ?, "
+                        "memory_swap_max = ?, cpu_quota_usec = ?, cpu_weight = ?, cpuset_cpus = ?, "
+                        "cpuset_mems = ?, pids_max = ? WHERE name = ?",
+                        &st);
+        if (rc < 0)
+                return rc;
         sqlite3_bind_int(st, 1, g->frozen);
         int r = bind_limits(st, 2, &g->limits);
         if (r < 0)
@@ -235,10 +267,10 @@ int store_group_update(Store *s, const StoreGroup *g) {
 }
 
 int store_group_delete(Store *s, const char *name) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int rc = sqlite3_prepare_v2(s->db, "DELETE FROM groups WHERE name = ?", -1, &st, NULL);
-        if (rc != SQLITE_OK)
-                return errno_of(s->db, rc);
+        _cleanup_cached_ sqlite3_stmt *st = NULL;
+        int rc = cached(s, ST_DELETE, "DELETE FROM groups WHERE name = ?", &st);
+        if (rc < 0)
+                return rc;
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
         int r = step_done(s, st);
         if (r == -EINVAL) /* the only constraint a delete can break: children point at it */
@@ -261,10 +293,10 @@ static int row_to_group(sqlite3_stmt *st, StoreGroup *g) {
 }
 
 int store_group_get(Store *s, const char *name, StoreGroup *ret) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int rc = sqlite3_prepare_v2(s->db, SELECT_GROUP " WHERE name = ?", -1, &st, NULL);
-        if (rc != SQLITE_OK)
-                return errno_of(s->db, rc);
+        _cleanup_cached_ sqlite3_stmt *st = NULL;
+        int rc = cached(s, ST_GET, SELECT_GROUP " WHERE name = ?", &st);
+        if (rc < 0)
+                return rc;
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
         rc = sqlite3_step(st);
         if (rc == SQLITE_DONE)
@@ -275,11 +307,11 @@ int store_group_get(Store *s, const char *name, StoreGroup *ret) {
 }
 
 int store_group_list(Store *s, StoreGroup **ret, size_t *ret_n) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        _cleanup_cached_ sqlite3_stmt *st = NULL;
         /* A parent always exists before its children, so creation order is a topological order. */
-        int rc = sqlite3_prepare_v2(s->db, SELECT_GROUP " ORDER BY created_usec, rowid", -1, &st, NULL);
-        if (rc != SQLITE_OK)
-                return errno_of(s->db, rc);
+        int rc = cached(s, ST_LIST, SELECT_GROUP " ORDER BY created_usec, rowid", &st);
+        if (rc < 0)
+                return rc;
         StoreGroup *v = NULL;
         size_t n = 0, cap = 0;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
