@@ -6,7 +6,7 @@ SANITIZE ?= 0
 VERSION := 0.1.0
 
 # Debian packages a fresh Debian 12 machine needs to build, run and test.
-DEB_PACKAGES := build-essential pkg-config curl clang-format libcgroup-dev libsystemd-dev libsqlite3-dev \
+DEB_PACKAGES := build-essential pkg-config curl clang-format clang libclang-rt-14-dev libcgroup-dev libsystemd-dev libsqlite3-dev \
 	libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev
 PKGS := libcgroup libsystemd sqlite3 libmicrohttpd jansson libcurl
 
@@ -24,6 +24,10 @@ ifeq ($(SANITIZE),1)
 CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 endif
+ifeq ($(SANITIZE),fuzz)
+CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
 ALL_CFLAGS = $(CFLAGS) $(WARN) -D_GNU_SOURCE -DCGWARDEN_VERSION='"$(VERSION)"' -Ilib -I$(BUILD)/gen \
 	$(PKG_CFLAGS) -MMD -MP
 
@@ -31,13 +35,14 @@ LIB_SRC := $(wildcard lib/*.c)
 DAEMON_SRC := $(wildcard daemon/*.c)
 CLI_SRC := $(wildcard cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/store-migrations.o
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/web-assets.o
 WEB_FILES := $(sort $(wildcard web/*.html web/*.js web/*.css))
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/%)
 
-.PHONY: all deps run check test-build unit integration bench install lint format check-format clean
+.PHONY: all deps run check test-build fuzz-build unit integration bench install lint format check-format clean
 all: $(BUILD)/cgwardend $(BUILD)/cgwarden $(BUILD)/cgwarden-bench
 
 $(BUILD)/obj/%.o: %.c
@@ -84,6 +89,9 @@ $(BUILD)/cgwarden-bench: $(BUILD)/obj/bench/bench.o $(BUILD)/libcgwarden.a
 $(BUILD)/test-%: $(BUILD)/obj/tests/unit/test-%.o $(BUILD)/libcgwarden.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS) -lm
 
+$(BUILD)/fuzz-%: $(BUILD)/obj/tests/fuzz/fuzz-%.o $(BUILD)/libcgwarden.a
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) -lm
+
 # Installs whatever Debian package is missing (needs root, as the daemon does).
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
@@ -100,10 +108,14 @@ test-build:
 	$(MAKE) --no-print-directory BUILD=build/test SANITIZE=1 build/test/cgwardend build/test/cgwarden \
 	  $(UNIT_SRC:tests/unit/%.c=build/test/%)
 
+# libFuzzer targets, built with clang (the parsers are plain C, so both compilers see them).
+fuzz-build:
+	$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang SANITIZE=fuzz $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+
 check: deps
 	$(MAKE) --no-print-directory all lint check-format
-	$(MAKE) --no-print-directory test-build
-	tests/run-all.sh build/test
+	$(MAKE) --no-print-directory test-build fuzz-build
+	tests/run-all.sh build/test build/fuzz
 
 bench: deps
 	$(MAKE) --no-print-directory all
@@ -128,10 +140,10 @@ lint:
 	  done; done; exit $$fail
 
 format:
-	clang-format -i lib/*.[ch] daemon/*.[ch] cli/*.[ch] tests/unit/*.c bench/*.c
+	clang-format -i lib/*.[ch] daemon/*.[ch] cli/*.[ch] tests/unit/*.c tests/fuzz/*.c bench/*.c
 
 check-format:
-	clang-format --dry-run --Werror lib/*.[ch] daemon/*.[ch] cli/*.[ch] tests/unit/*.c bench/*.c
+	clang-format --dry-run --Werror lib/*.[ch] daemon/*.[ch] cli/*.[ch] tests/unit/*.c tests/fuzz/*.c bench/*.c
 
 clean:
 	rm -rf build

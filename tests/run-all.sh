@@ -3,6 +3,8 @@
 # one line "N passed, N failed". A suite that dies without counting counts as one failure.
 set -u
 BIN=${1:-build/test}
+FUZZ=${2:-build/fuzz}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 cd "$(dirname "$0")/.."
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -36,6 +38,25 @@ for t in tests/integration/test-*.sh; do
 	echo "== integration: ${t##*/}"
 	BIN=$BIN timeout 600 "$t" 2>&1 | tee "$log"
 	count "${t##*/}" "${PIPESTATUS[0]}" "$log"
+done
+# Each fuzzer runs for a bounded time on a copy of its committed corpus; a crash, a
+# sanitizer report or a broken property fails it, and the reproducer is kept in $FUZZ.
+for f in "$FUZZ"/fuzz-*; do
+	[ -x "$f" ] || continue
+	name=${f##*/}
+	corpus=tests/fuzz/corpus/${name#fuzz-}
+	work=$(mktemp -d)
+	echo "== fuzz: $name for ${FUZZ_SECONDS}s"
+	if timeout $((FUZZ_SECONDS + 60)) "$f" -max_total_time="$FUZZ_SECONDS" -timeout=5 -print_final_stats=1 \
+		-artifact_prefix="$FUZZ/$name-" "$work" "$corpus" >"$log" 2>&1; then
+		grep -E '^(Done|stat::number_of_executed_units)' "$log"
+		echo "1 passed, 0 failed" >"$log"
+	else
+		tail -n 30 "$log"
+		echo "0 passed, 1 failed" >"$log"
+	fi
+	count "$name" 0 "$log"
+	rm -rf "$work"
 done
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ] && [ "$pass" -gt 0 ]
