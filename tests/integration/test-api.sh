@@ -181,6 +181,38 @@ bad 413 body_too_large POST /api/v1/groups "{\"name\":\"x\",\"pad\":\"$(head -c 
 bad 422 out_of_range PATCH /api/v1/groups/web/limits '{"memory":{"max":"99999999999999999999"}}'
 check "an error message does not echo the input" bash -c '! grep -q 99999999999999999999 <<<"$0"' "$BODY"
 
+out=$(head -c 70000 /dev/zero | tr '\0' a | curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" -X POST \
+	-H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary @- http://localhost/api/v1/groups)
+check "a chunked body over the limit is 413 too" test "$out" = 413
+
+# ---- concurrency: the thread pool serves parallel changes; the lock keeps them consistent ----
+jobs_=()
+for i in $(seq 12); do
+	curl -s -o /dev/null --unix-socket "$SOCK" -X POST -H 'Content-Type: application/json' \
+		--data-binary "{\"name\":\"par$i\",\"limits\":{\"pids\":{\"max\":$i}}}" http://localhost/api/v1/groups &
+	jobs_+=($!)
+done
+wait "${jobs_[@]}" # not a bare wait: the daemon is a child of this shell too
+jobs_=()
+api GET /api/v1/groups
+check "12 parallel creates all landed" test "$(grep -o '"name":"par[0-9]*"' <<<"$BODY" | wc -l)" = 12
+check "... each with its own limit" test "$(cg pids par7/pids.max)" = 7
+for i in $(seq 12); do
+	curl -s -o /dev/null --unix-socket "$SOCK" -X DELETE "http://localhost/api/v1/groups/par$i" &
+	jobs_+=($!)
+done
+wait "${jobs_[@]}"
+api GET /api/v1/groups
+check "12 parallel deletes all landed" bash -c '! grep -q "\"name\":\"par" <<<"$0"' "$BODY"
+check "... in the kernel too" bash -c '! ls -d "$0"/par* 2>/dev/null | grep -q .' "$CG/memory/$ROOT"
+
+# ---- the daemon refuses bad starts ----
+out=$("$BIN/cgwardend" --root ../x --socket "$TMP/x.sock" --listen none --db "$TMP/x.db" 2>&1); rc=$?
+check "cgwardend refuses an invalid --root" bash -c '[ $0 = 2 ] && grep -q -- --root <<<"$1"' $rc "$out"
+out=$(timeout 10 "$BIN/cgwardend" --root "$ROOT" --socket "$SOCK" --listen none --db "$TMP/x.db" --token-file "$TMP/x.token" 2>&1); rc=$?
+check "a second daemon on the same socket refuses to start" bash -c '[ $0 = 1 ] && grep -q "another daemon answers" <<<"$1"' $rc "$out"
+check "... and the first still answers" curl -sf --unix-socket "$SOCK" http://localhost/healthz
+
 # ---- attach, freeze, thaw ----
 spawn sh -c 'while :; do :; done'
 BUSY=$LAST_PID
