@@ -227,17 +227,23 @@ static int v1_render(DriverV1 *d, const CgGroupPath *g, const CgLimits *want, Cg
         case CG_LIMIT_CPUSET_MEMS: {
                 bool cpus = k == CG_LIMIT_CPUSET_CPUS;
                 *w = (V1Write){CG_CTRL_CPUSET, cpus ? "cpuset.cpus" : "cpuset.mems", ""};
-                if (on)
-                        return cg_cpuset_format(cpus ? &want->cpuset_cpus : &want->cpuset_mems, w->value,
-                                                sizeof w->value) < 0
-                                   ? -ENOBUFS
-                                   : 0;
-                /* Removing a cpuset restriction means: whatever the parent has. */
+                const CgCpuSet *set = cpus ? &want->cpuset_cpus : &want->cpuset_mems;
+                const char *effective = cpus ? "cpuset.effective_cpus" : "cpuset.effective_mems";
+                char parent[sizeof w->value];
                 _cleanup_close_ int pfd = open_group(hier_of(d, CG_CTRL_CPUSET), g, true);
-                int r = pfd < 0 ? pfd : cg_fs_read_at(pfd, w->file, w->value, sizeof w->value);
-                return r < 0 ? cg_error_set(err, r, "cgroupfs_error", NULL, "reading the parent's %s: %s", w->file,
-                                            strerror(-r))
-                             : 0;
+                /* Removing a cpuset restriction means: whatever the parent has. */
+                int r = pfd < 0 ? pfd : cg_fs_read_at(pfd, on ? effective : w->file, parent, sizeof parent);
+                if (r < 0)
+                        return cg_error_set(err, r, "cgroupfs_error", NULL, "reading the parent's cpuset: %s",
+                                            strerror(-r));
+                if (!on) {
+                        memcpy(w->value, parent, sizeof parent);
+                        return 0;
+                }
+                r = cg_cpuset_check_within(set, parent, k, err);
+                if (r < 0)
+                        return r;
+                return cg_cpuset_format(set, w->value, sizeof w->value) < 0 ? -ENOBUFS : 0;
         }
         case CG_LIMIT_PIDS_MAX:
                 *w = (V1Write){CG_CTRL_PIDS, "pids.max", ""};
@@ -449,43 +455,6 @@ static int v1_freeze_state(CgDriver *drv, const CgGroupPath *g, CgFreezeState *r
         return fd < 0 ? fd : read_freezer(d, g, fd, ret);
 }
 
-static int cmp_pid(const void *a, const void *b) {
-        pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-        return (x > y) - (x < y);
-}
-
-static int read_procs(int fd, pid_t **ret, size_t *ret_n) {
-        _cleanup_close_ int pfd = openat(fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
-        if (pfd < 0)
-                return -errno;
-        FILE *f = fdopen(pfd, "re");
-        if (!f)
-                return -errno;
-        TAKE_FD(pfd);
-        pid_t *pids = NULL;
-        size_t n = 0, cap = 0;
-        long v;
-        while (fscanf(f, "%ld", &v) == 1) {
-                if (n == cap) {
-                        cap = cap ? cap * 2 : 16;
-                        pid_t *np = realloc(pids, cap * sizeof *pids);
-                        if (!np) {
-                                free(pids);
-                                fclose(f);
-                                return -ENOMEM;
-                        }
-                        pids = np;
-                }
-                pids[n++] = (pid_t)v;
-        }
-        fclose(f);
-        if (n > 1)
-                qsort(pids, n, sizeof *pids, cmp_pid);
-        *ret = pids;
-        *ret_n = n;
-        return 0;
-}
-
 /* The processes of a group: the freezer's view, since freeze/kill act through it. */
 static Hierarchy *procs_hierarchy(DriverV1 *d) {
         Hierarchy *h = hier_of(d, CG_CTRL_FREEZER);
@@ -495,7 +464,7 @@ static Hierarchy *procs_hierarchy(DriverV1 *d) {
 static int v1_pids(CgDriver *drv, const CgGroupPath *g, pid_t **ret_pids, size_t *ret_n) {
         DriverV1 *d = v1(drv);
         _cleanup_close_ int fd = open_group(procs_hierarchy(d), g, false);
-        return fd < 0 ? fd : read_procs(fd, ret_pids, ret_n);
+        return fd < 0 ? fd : cg_fs_read_pids_at(fd, ret_pids, ret_n);
 }
 
 /* SIGKILL everything in the group, in every hierarchy, until all are gone. */
@@ -509,7 +478,7 @@ static int kill_all(DriverV1 *d, const CgGroupPath *g, CgError *err) {
                         size_t n = 0;
                         if (fd == -ENOENT)
                                 continue;
-                        if (fd < 0 || read_procs(fd, &pids, &n) < 0)
+                        if (fd < 0 || cg_fs_read_pids_at(fd, &pids, &n) < 0)
                                 continue;
                         for (size_t j = 0; j < n; j++)
                                 (void)kill(pids[j], SIGKILL);

@@ -44,10 +44,9 @@ int cg_driver_open(const char *kind, const char *root, CgDriver **ret, CgError *
         r = detect_layout(&layout);
         if (r < 0)
                 return cg_error_set(err, r, "no_cgroupfs", NULL, "cannot stat /sys/fs/cgroup: %s", strerror(-r));
+        /* On hybrid hosts the v2 mount holds no controllers we manage: use v1 there. */
         if (strcmp(layout, "unified") == 0)
-                return cg_error_set(err, -EOPNOTSUPP, "layout_unsupported", NULL,
-                                    "this host has a pure cgroup v2 hierarchy; only v1 and hybrid "
-                                    "hosts are supported so far");
+                return cg_driver_v2_open(root, ret, err);
         return cg_driver_v1_open(root, layout, ret, err);
 }
 

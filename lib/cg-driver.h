@@ -87,3 +87,4 @@ int cg_driver_open(const char *kind, const char *root, CgDriver **ret, CgError *
 void cg_driver_free(CgDriver *d);
 
 int cg_driver_v1_open(const char *root, const char *layout, CgDriver **ret, CgError *err);
+int cg_driver_v2_open(const char *root, CgDriver **ret, CgError *err);

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "cg-util.h"
@@ -69,3 +70,41 @@ int cg_fs_write_at(int dirfd, const char *file, const char *value) {
                 return -errno;
         return (size_t)n == len ? 0 : -EIO;
 }
+
+static int cmp_pid(const void *a, const void *b) {
+        pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+        return (x > y) - (x < y);
+}
+
+int cg_fs_read_pids_at(int fd, pid_t **ret, size_t *ret_n) {
+        _cleanup_close_ int pfd = openat(fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+        if (pfd < 0)
+                return -errno;
+        FILE *f = fdopen(pfd, "re");
+        if (!f)
+                return -errno;
+        TAKE_FD(pfd);
+        pid_t *pids = NULL;
+        size_t n = 0, cap = 0;
+        long v;
+        while (fscanf(f, "%ld", &v) == 1) {
+                if (n == cap) {
+                        cap = cap ? cap * 2 : 16;
+                        pid_t *np = realloc(pids, cap * sizeof *pids);
+                        if (!np) {
+                                free(pids);
+                                fclose(f);
+                                return -ENOMEM;
+                        }
+                        pids = np;
+                }
+                pids[n++] = (pid_t)v;
+        }
+        fclose(f);
+        if (n > 1)
+                qsort(pids, n, sizeof *pids, cmp_pid);
+        *ret = pids;
+        *ret_n = n;
+        return 0;
+}
+

@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Opens the directory `name` beneath dirfd without following symlinks. Returns an fd or -errno. */
 int cg_fs_open_dir_at(int dirfd, const char *name);
@@ -17,3 +18,6 @@ int cg_fs_read_u64_at(int dirfd, const char *file, uint64_t *ret);
 /* Writes value with one write() (kernfs parses each write as a whole value).
  * Returns 0, -errno, or -EIO on a short write. */
 int cg_fs_write_at(int dirfd, const char *file, const char *value);
+
+/* The pids in dirfd's cgroup.procs, sorted. Caller frees *ret (NULL when empty). */
+int cg_fs_read_pids_at(int dirfd, pid_t **ret, size_t *ret_n);

@@ -191,6 +191,20 @@ bool cg_cpuset_is_subset(const CgCpuSet *sub, const CgCpuSet *super) {
         return true;
 }
 
+int cg_cpuset_check_within(const CgCpuSet *want, const char *parent_effective, CgLimitKey k, CgError *err) {
+        CgCpuSet parent;
+        bool cpus = k == CG_LIMIT_CPUSET_CPUS;
+        if (cg_cpuset_parse(parent_effective, &parent) < 0 || !cg_cpuset_is_subset(want, &parent)) {
+                char have[256];
+                if (cg_cpuset_parse(parent_effective, &parent) < 0 || cg_cpuset_format(&parent, have, sizeof have) < 0)
+                        snprintf(have, sizeof have, "none");
+                return cg_error_set(err, -EINVAL, "not_in_parent", cg_limit_key_pointer(k),
+                                    "cpuset.%s must be within the parent's %s (%s)", cpus ? "cpus" : "mems",
+                                    cpus ? "CPUs" : "memory nodes", have);
+        }
+        return 0;
+}
+
 /* systemd's cgroup_cpu_weight_to_shares()/cgroup_cpu_shares_to_weight(): 100 ↔ 1024. */
 uint64_t cg_limits_weight_to_shares(uint32_t weight) {
         uint64_t shares = (uint64_t)weight * 1024 / CG_CPU_WEIGHT_DEFAULT;

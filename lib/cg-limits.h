@@ -77,6 +77,11 @@ int cg_cpuset_format(const CgCpuSet *set, char *buf, size_t size);
 bool cg_cpuset_is_empty(const CgCpuSet *set);
 bool cg_cpuset_is_subset(const CgCpuSet *sub, const CgCpuSet *super);
 
+/* Checks that `want` lies within the parent's effective set, given as the kernel prints it
+ * (cpuset.effective_cpus on v1, cpuset.cpus.effective on v2). Returns 0 or -EINVAL with
+ * *err (code "not_in_parent", field of key k). */
+int cg_cpuset_check_within(const CgCpuSet *want, const char *parent_effective, CgLimitKey k, CgError *err);
+
 /* cpu.weight (1–10000) ↔ v1 cpu.shares (2–262144), exactly as systemd maps them. */
 uint64_t cg_limits_weight_to_shares(uint32_t weight);
 uint32_t cg_limits_shares_to_weight(uint64_t shares);
