@@ -277,6 +277,10 @@ static int delete_locked(Groups *gs, const char *name, bool force, CgError *err)
         r = store_group_list(gs->store, &all, &n);
         if (r < 0)
                 return store_failed(err, r);
+        /* Thaw the top of the tree first: on v1 a frozen task cannot die, and thawing a
+         * child under a frozen parent does nothing. */
+        if (force)
+                (void)gs->driver->ops->thaw(gs->driver, &c.path, NULL);
         /* Children first; without force a group with children stays. */
         for (size_t i = n; i-- > 0;) {
                 if (strcmp(all[i].parent, name) != 0)

@@ -512,8 +512,12 @@ static int v1_destroy(CgDriver *drv, const CgGroupPath *g, bool force, CgError *
                 /* Frozen tasks cannot die: thaw first (PERFORMANCE.md pitfalls). */
                 Hierarchy *h = hier_of(d, CG_CTRL_FREEZER);
                 _cleanup_close_ int fd = h ? open_group(h, g, false) : -EBADF;
-                if (fd >= 0)
-                        (void)cg_fs_write_at(fd, "freezer.state", "THAWED");
+                CgFreezeState st = CG_THAWED;
+                if (fd >= 0 && cg_fs_write_at(fd, "freezer.state", "THAWED") == 0 && read_freezer(d, g, fd, &st) == 0 &&
+                    st != CG_THAWED)
+                        return cg_error_set(
+                            err, -EBUSY, "parent_frozen", NULL,
+                            "a parent group is frozen, so the processes cannot be killed; thaw it first");
                 r = kill_all(d, g, err);
                 if (r < 0)
                         return r;

@@ -16,7 +16,7 @@
 #include "cg-name.h"
 #include "cg-util.h"
 
-#define V2_TOP "/sys/fs/cgroup"
+#define V2_TOP       "/sys/fs/cgroup"
 #define V2_PAGE_SIZE 4096u
 
 /* The controllers this driver enables for its subtree, as v2 names them. */
@@ -24,11 +24,8 @@ static const struct {
         const char *name;
         uint32_t provides; /* CgController bits */
 } v2_controllers[] = {
-        {"cpu", 1u << CG_CTRL_CPU},
-        {"cpuset", 1u << CG_CTRL_CPUSET},
-        {"memory", 1u << CG_CTRL_MEMORY},
-        {"io", 1u << CG_CTRL_BLKIO},
-        {"pids", 1u << CG_CTRL_PIDS},
+    {"cpu", 1u << CG_CTRL_CPU},  {"cpuset", 1u << CG_CTRL_CPUSET}, {"memory", 1u << CG_CTRL_MEMORY},
+    {"io", 1u << CG_CTRL_BLKIO}, {"pids", 1u << CG_CTRL_PIDS},
 };
 
 typedef struct DriverV2 {
@@ -39,7 +36,9 @@ typedef struct DriverV2 {
         char disable[64];
 } DriverV2;
 
-static DriverV2 *v2(CgDriver *d) { return (DriverV2 *)d; }
+static DriverV2 *v2(CgDriver *d) {
+        return (DriverV2 *)d;
+}
 
 static void describe(DriverV2 *d, const CgGroupPath *g, size_t depth, char *buf, size_t size) {
         int n = snprintf(buf, size, "%s", d->root);
@@ -61,7 +60,9 @@ static int open_depth(DriverV2 *d, const CgGroupPath *g, size_t depth) {
         return fd;
 }
 
-static int open_group(DriverV2 *d, const CgGroupPath *g) { return open_depth(d, g, g->depth); }
+static int open_group(DriverV2 *d, const CgGroupPath *g) {
+        return open_depth(d, g, g->depth);
+}
 
 static int write_attr(DriverV2 *d, const CgGroupPath *g, size_t depth, int dfd, const char *file, const char *value,
                       const char *field, CgError *err) {
@@ -113,7 +114,8 @@ static int enable_subtree(DriverV2 *d, const CgGroupPath *g, size_t depth, int f
                         continue;
                 snprintf(plus, sizeof plus, "+%s", v2_controllers[i].name);
                 r = cg_fs_write_at(fd, "cgroup.subtree_control", plus);
-                if (r == -EBUSY)
+                /* The "no internal process" rule: 6.1 says EOPNOTSUPP, older kernels EBUSY. */
+                if (r == -EBUSY || r == -EOPNOTSUPP)
                         return cg_error_set(err, -EBUSY, "parent_has_processes", "/parent",
                                             "on cgroup v2 a group with processes cannot have child groups");
                 if (r < 0)
@@ -126,16 +128,17 @@ static int v2_create(CgDriver *drv, const CgGroupPath *g, CgError *err) {
         DriverV2 *d = v2(drv);
         _cleanup_close_ int pfd = open_depth(d, g, g->depth - 1);
         if (pfd < 0)
-                return cg_error_set(err, pfd, "parent_missing", NULL, "cannot open the parent group: %s", strerror(-pfd));
+                return cg_error_set(err, pfd, "parent_missing", NULL, "cannot open the parent group: %s",
+                                    strerror(-pfd));
         if (g->depth > 1) {
                 int r = enable_subtree(d, g, g->depth - 1, pfd, err);
                 if (r < 0)
                         return r;
         }
         if (mkdirat(pfd, g->names[g->depth - 1], 0755) < 0)
-                return errno == EEXIST ? 0
-                                       : cg_error_set(err, -errno, "cgroupfs_error", NULL, "mkdir %s: %m",
-                                                      g->names[g->depth - 1]);
+                return errno == EEXIST
+                           ? 0
+                           : cg_error_set(err, -errno, "cgroupfs_error", NULL, "mkdir %s: %m", g->names[g->depth - 1]);
         return 1;
 }
 
@@ -188,8 +191,12 @@ static int v2_render(DriverV2 *d, const CgGroupPath *g, const CgLimits *want, Cg
         case CG_LIMIT_CPUSET_MEMS: {
                 bool cpus = k == CG_LIMIT_CPUSET_CPUS;
                 *w = (V2Write){1u << CG_CTRL_CPUSET, cpus ? "cpuset.cpus" : "cpuset.mems", ""};
-                if (!on)
-                        return 0; /* empty: use the parent's (cgroup-v2.rst "Cpuset Interface Files") */
+                if (!on) {
+                        /* Empty means the parent's (cgroup-v2.rst "Cpuset Interface Files"); a
+                         * zero-length write never reaches the kernel, so send a newline. */
+                        snprintf(w->value, sizeof w->value, "\n");
+                        return 0;
+                }
                 char parent[sizeof w->value];
                 const CgCpuSet *set = cpus ? &want->cpuset_cpus : &want->cpuset_mems;
                 _cleanup_close_ int pfd = open_depth(d, g, g->depth - 1);
@@ -209,8 +216,7 @@ static int v2_render(DriverV2 *d, const CgGroupPath *g, const CgLimits *want, Cg
                 *w = (V2Write){1u << CG_CTRL_PIDS, "pids.max", ""};
                 fmt_max(w->value, sizeof w->value, on ? want->pids_max : CG_UNLIMITED);
                 return 0;
-        default:
-                return -EINVAL;
+        default: return -EINVAL;
         }
 }
 
@@ -221,8 +227,9 @@ static bool v2_matches(int fd, CgLimitKey k, const V2Write *w) {
                 return false;
         if (k == CG_LIMIT_CPUSET_CPUS || k == CG_LIMIT_CPUSET_MEMS) {
                 CgCpuSet a, b;
-                if (!w->value[0] || !cur[0])
-                        return !w->value[0] && !cur[0];
+                bool want_empty = strcmp(w->value, "\n") == 0;
+                if (want_empty || !cur[0])
+                        return want_empty && !cur[0];
                 return cg_cpuset_parse(cur, &a) == 0 && cg_cpuset_parse(w->value, &b) == 0 &&
                        memcmp(&a, &b, sizeof a) == 0;
         }
@@ -441,9 +448,9 @@ static int v2_destroy(CgDriver *drv, const CgGroupPath *g, bool force, CgError *
         if (pfd < 0)
                 return cg_error_set(err, pfd, "cgroupfs_error", NULL, "cannot open the parent: %s", strerror(-pfd));
         if (unlinkat(pfd, g->names[g->depth - 1], AT_REMOVEDIR) < 0 && errno != ENOENT)
-                return errno == EBUSY ? cg_error_set(err, -ENOTEMPTY, "has_children", NULL,
-                                                     "the group still has child groups")
-                                      : cg_error_set(err, -errno, "cgroupfs_error", NULL, "rmdir: %m");
+                return errno == EBUSY
+                           ? cg_error_set(err, -ENOTEMPTY, "has_children", NULL, "the group still has child groups")
+                           : cg_error_set(err, -errno, "cgroupfs_error", NULL, "rmdir: %m");
         release_subtree(d, g, pfd);
         return 0;
 }
@@ -456,17 +463,17 @@ static void v2_free(CgDriver *drv) {
 }
 
 static const CgDriverOps v2_ops = {
-        .name = "cgroupfs",
-        .free = v2_free,
-        .create = v2_create,
-        .exists = v2_exists,
-        .apply_limits = v2_apply_limits,
-        .attach = v2_attach,
-        .freeze = v2_freeze,
-        .thaw = v2_thaw,
-        .freeze_state = v2_freeze_state,
-        .pids = v2_pids,
-        .destroy = v2_destroy,
+    .name = "cgroupfs",
+    .free = v2_free,
+    .create = v2_create,
+    .exists = v2_exists,
+    .apply_limits = v2_apply_limits,
+    .attach = v2_attach,
+    .freeze = v2_freeze,
+    .thaw = v2_thaw,
+    .freeze_state = v2_freeze_state,
+    .pids = v2_pids,
+    .destroy = v2_destroy,
 };
 
 /* Controllers the host offers, enabled for the top cgroup's children and for our root's. */

@@ -107,4 +107,3 @@ int cg_fs_read_pids_at(int fd, pid_t **ret, size_t *ret_n) {
         *ret_n = n;
         return 0;
 }
-

@@ -1,6 +1,8 @@
 # Helpers for the integration tests: a real cgwardend on a per-run root, a temporary
 # database, curl over the unix socket and TCP, and a cleanup trap that removes every group
-# the run made even when a test fails. Sourced by tests/integration/*.sh.
+# the run made even when a test fails. The k_* helpers read the kernel the same way on
+# cgroup v1/hybrid and on cgroup v2, so one suite checks both drivers.
+# Sourced by tests/integration/*.sh.
 set -u
 
 BIN=${BIN:-build/test}
@@ -15,7 +17,11 @@ PORT=
 SPAWNED=()
 PASS=0
 FAIL=0
+SKIP=0
 N=0
+# A unified mount has cgroup.controllers at its top; a v1/hybrid tmpfs does not.
+if [ -f "$CG/cgroup.controllers" ]; then LAYOUT=v2; else LAYOUT=v1; fi
+V1_UNLIMITED=9223372036854771712
 
 ok() {
 	N=$((N + 1))
@@ -23,29 +29,74 @@ ok() {
 }
 # check "name" command...: passes when the command succeeds
 check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok 0 "$name"; else ok 1 "$name"; fi; }
+skip() { N=$((N + 1)); SKIP=$((SKIP + 1)); echo "ok $N - $1 # SKIP $2"; }
+# only LAYOUT "name" command...: a check that means something on one layout only
+only() { local layout=$1 name=$2; shift 2; if [ "$LAYOUT" = "$layout" ]; then check "$name" "$@"; else skip "$name" "not on cgroup $LAYOUT"; fi; }
+
+# ---- the kernel's view of a group, layout-independent ----
+# The group's directory ("web/api"); on v1 in the hierarchy of controller $2.
+gdir() { if [ "$LAYOUT" = v2 ]; then echo "$CG/$ROOT/$1"; else echo "$CG/${2:-memory}/$ROOT/$1"; fi; }
+# Every directory that makes up the group (one on v2, one per hierarchy on v1).
+gdirs() {
+	if [ "$LAYOUT" = v2 ]; then echo "$CG/$ROOT/$1"; return; fi
+	local c
+	for c in cpu cpuacct cpuset memory blkio devices freezer pids; do echo "$CG/$c/$ROOT/$1"; done
+}
+kf() { cat "$(gdir "$1" "$2")/$3" 2>/dev/null; } # kf GROUP V1CTRL FILE
+v1size() { local v; v=$(kf "$1" memory "$2"); if [ "${v:-0}" -ge $V1_UNLIMITED ] 2>/dev/null; then echo max; else echo "$v"; fi; }
+k_mem_max() { if [ "$LAYOUT" = v2 ]; then kf "$1" - memory.max; else v1size "$1" memory.limit_in_bytes; fi; }
+# The reservation, or "none" where the kernel holds its default.
+k_reservation() {
+	local v
+	if [ "$LAYOUT" = v2 ]; then v=$(kf "$1" - memory.low); [ "$v" = 0 ] && v=none
+	else v=$(v1size "$1" memory.soft_limit_in_bytes); [ "$v" = max ] && v=none; fi
+	echo "$v"
+}
+# Swap on top of memory.max (v1 keeps memory+swap in one number).
+k_swap() {
+	if [ "$LAYOUT" = v2 ]; then kf "$1" - memory.swap.max; return; fi
+	local sw mem
+	sw=$(v1size "$1" memory.memsw.limit_in_bytes); mem=$(v1size "$1" memory.limit_in_bytes)
+	if [ "$sw" = max ]; then echo max; else echo $((sw - mem)); fi
+}
+k_cpu_max() { # quota in µs, or max
+	if [ "$LAYOUT" = v2 ]; then kf "$1" - cpu.max | cut -d' ' -f1; return; fi
+	local q; q=$(kf "$1" cpu cpu.cfs_quota_us); [ "$q" = -1 ] && q=max; echo "$q"
+}
+k_cpu_period() { if [ "$LAYOUT" = v2 ]; then kf "$1" - cpu.max | cut -d' ' -f2; else kf "$1" cpu cpu.cfs_period_us; fi; }
+k_cpu_weight() { if [ "$LAYOUT" = v2 ]; then kf "$1" - cpu.weight; else echo $(($(kf "$1" cpu cpu.shares) * 100 / 1024)); fi; }
+k_cpus() { if [ "$LAYOUT" = v2 ]; then kf "$1" - cpuset.cpus.effective; else kf "$1" cpuset cpuset.effective_cpus; fi; }
+k_root_cpus() { if [ "$LAYOUT" = v2 ]; then cat "$CG/$ROOT/cpuset.cpus.effective"; else cat "$CG/cpuset/$ROOT/cpuset.effective_cpus"; fi; }
+k_pids() { kf "$1" pids pids.max; }
+k_state() {
+	if [ "$LAYOUT" = v1 ]; then kf "$1" freezer freezer.state; return; fi
+	local frozen want
+	frozen=$(kf "$1" - cgroup.events | sed -n 's/^frozen //p'); want=$(kf "$1" - cgroup.freeze)
+	if [ "$frozen" = 1 ]; then echo FROZEN; elif [ "$want" = 1 ]; then echo FREEZING; else echo THAWED; fi
+}
+k_procs() { kf "$1" pids cgroup.procs; }
+k_in() { k_procs "$1" | grep -qx "$2"; } # k_in GROUP PID
+k_exists() { local d; for d in $(gdirs "$1"); do [ -d "$d" ] || return 1; done; }
+k_gone() { local d; for d in $(gdirs "$1"); do [ ! -d "$d" ] || return 1; done; }
+k_set_mem_max() { if [ "$LAYOUT" = v2 ]; then echo "$2" >"$(gdir "$1")/memory.max"; else echo "$2" >"$(gdir "$1")/memory.limit_in_bytes"; fi; }
+k_rmdir() { local d; for d in $(gdirs "$1"); do rmdir "$d"; done; }
 
 # Removes everything under this run's root, deepest first: thaw, kill, rmdir.
 remove_root() {
-	local h d
-	for h in "$CG"/*/; do
-		[ -d "$h$ROOT" ] || continue
-		[ -f "$h$ROOT/freezer.state" ] && find "$h$ROOT" -name freezer.state -exec sh -c 'echo THAWED > "$1"' _ {} \; 2>/dev/null
+	local tops d p i
+	if [ "$LAYOUT" = v2 ]; then tops=$CG/$ROOT; else tops=$(ls -d "$CG"/*/"$ROOT" 2>/dev/null); fi
+	for d in $(find $tops -depth -type d 2>/dev/null); do
+		[ -f "$d/freezer.state" ] && echo THAWED >"$d/freezer.state" 2>/dev/null
+		[ -f "$d/cgroup.freeze" ] && echo 0 >"$d/cgroup.freeze" 2>/dev/null
 	done
-	for h in "$CG"/*/; do
-		[ -d "$h$ROOT" ] || continue
-		while read -r d; do
-			for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-		done < <(find "$h$ROOT" -depth -type d)
+	for d in $(find $tops -depth -type d 2>/dev/null); do
+		for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
 	done
 	# Killed tasks leave their groups asynchronously: retry for up to 5 s.
-	local i
 	for i in $(seq 50); do
-		for h in "$CG"/*/; do
-			[ -d "$h$ROOT" ] || continue
-			find "$h$ROOT" -depth -type d -exec rmdir {} \; 2>/dev/null
-		done
-		ls -d "$CG"/*/"$ROOT" >/dev/null 2>&1 || return 0
-		sleep 0.1
+		for d in $tops; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null; done
+		for d in $tops; do [ -d "$d" ] && continue 2; done
+		return 0
 	done
 }
 
@@ -57,7 +108,7 @@ cleanup() {
 	for p in "${SPAWNED[@]}"; do kill -9 "$p" 2>/dev/null; done
 	remove_root
 	local left
-	left=$(ls -d "$CG"/*/"$ROOT" 2>/dev/null)
+	left=$(ls -d "$CG/$ROOT" "$CG"/*/"$ROOT" 2>/dev/null)
 	[ -n "$left" ] && echo "# cleanup could not remove: $left" >&2
 	rm -rf "$TMP"
 }
@@ -69,9 +120,9 @@ start_daemon() {
 		"$@" >>"$TMP/daemon.out" 2>>"$TMP/daemon.log" &
 	DAEMON_PID=$!
 	local i
-	for i in $(seq 100); do
+	for i in $(seq 300); do
 		PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$TMP/daemon.log" | tail -n 1)
-		[ -n "$PORT" ] && [ -S "$SOCK" ] && grep -q "^cgwardend: listening on http://127.0.0.1:$PORT" <(tail -n 3 "$TMP/daemon.log") && return 0
+		[ -n "$PORT" ] && [ -S "$SOCK" ] && tail -n 3 "$TMP/daemon.log" | grep -q "^cgwardend: listening on http://127.0.0.1:$PORT" && return 0
 		kill -0 "$DAEMON_PID" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -94,7 +145,7 @@ stop_daemon() {
 # api METHOD PATH [BODY] — over the unix socket; sets STATUS and BODY.
 api() {
 	local out
-	out=$(curl -s --max-time 30 --unix-socket "$SOCK" -X "$1" -w '\n%{http_code}' \
+	out=$(curl -s --max-time 60 --unix-socket "$SOCK" -X "$1" -w '\n%{http_code}' \
 		${3:+-H 'Content-Type: application/json' --data-binary "$3"} "http://localhost$2")
 	STATUS=${out##*$'\n'}
 	BODY=${out%$'\n'*}
@@ -104,13 +155,12 @@ api() {
 tcp() {
 	local m=$1 p=$2 out
 	shift 2
-	out=$(curl -s --max-time 30 -X "$m" -w '\n%{http_code}' "$@" "http://127.0.0.1:$PORT$p")
+	out=$(curl -s --max-time 60 -X "$m" -w '\n%{http_code}' "$@" "http://127.0.0.1:$PORT$p")
 	STATUS=${out##*$'\n'}
 	BODY=${out%$'\n'*}
 }
 
-cg() { cat "$CG/$1/$ROOT/$2" 2>/dev/null; }          # cg memory web/memory.limit_in_bytes
-has() { [[ $BODY == *"$1"* ]]; }                        # has '"state":"FROZEN"'
+has() { [[ $BODY == *"$1"* ]]; } # has '"state":"FROZEN"'
 is() { [ "$STATUS" = "$1" ]; }
 
 spawn() { # a process of ours to put into groups: spawn CMD...
@@ -121,6 +171,7 @@ spawn() { # a process of ours to put into groups: spawn CMD...
 }
 
 finish() {
-	echo "$PASS passed, $FAIL failed"
+	echo "# cgroup $LAYOUT"
+	echo "$PASS passed, $FAIL failed, $SKIP skipped"
 	[ "$FAIL" = 0 ]
 }
