@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cg-json.h"
+#include "cg-io.h"
 #include "cg-limits.h"
 #include "cg-name.h"
 #include "cg-util.h"
@@ -44,6 +45,8 @@ static void usage(FILE *f) {
               "  delete NAME [--force]\n"
               "limit flags: --memory SIZE --memory-reservation SIZE --memory-swap SIZE --cpus N\n"
               "             --cpu-weight 1-10000 --cpuset-cpus LIST --cpuset-mems LIST --pids N\n"
+              "             --io-weight 1-10000 --io-rbps DEV=RATE --io-wbps DEV=RATE --io-riops DEV=N\n"
+              "             --io-wiops DEV=N (DEV is MAJ:MIN or /dev/NAME; RATE like 10M; repeatable)\n"
               "sizes: bytes, 512M, 1.5G or max. The token comes from --token, CGWARDEN_TOKEN or\n" DEFAULT_TOKEN_FILE
               ".\n",
               f);
@@ -79,7 +82,11 @@ static void fmt_value(json_t *v, char *buf, size_t size) {
                 snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         else if (json_is_real(v))
                 snprintf(buf, size, "%g", json_real_value(v));
-        else
+        else if (json_is_object(v)) {
+                char *t = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+                snprintf(buf, size, "%s", t ? t : "?");
+                free(t);
+        } else
                 snprintf(buf, size, "?");
 }
 
@@ -88,7 +95,7 @@ static json_t *limit(json_t *g, const char *section, const char *leaf) {
 }
 
 static void print_group(json_t *g) {
-        char buf[128];
+        char buf[1024];
         json_t *parent = json_object_get(g, "parent");
         printf("name:               %s\n", json_string_value(json_object_get(g, "name")));
         printf("parent:             %s\n", json_is_string(parent) ? json_string_value(parent) : "-");
@@ -176,6 +183,11 @@ static const struct option limit_options[] = {
     {"cpuset-cpus", required_argument, NULL, CG_LIMIT_CPUSET_CPUS},
     {"cpuset-mems", required_argument, NULL, CG_LIMIT_CPUSET_MEMS},
     {"pids", required_argument, NULL, CG_LIMIT_PIDS_MAX},
+    {"io-weight", required_argument, NULL, CG_LIMIT_IO_WEIGHT},
+    {"io-rbps", required_argument, NULL, 'R'},
+    {"io-wbps", required_argument, NULL, 'W'},
+    {"io-riops", required_argument, NULL, 'r'},
+    {"io-wiops", required_argument, NULL, 'w'},
     {"parent", required_argument, NULL, 'p'},
     {"force", no_argument, NULL, 'f'},
     {0},
@@ -183,11 +195,39 @@ static const struct option limit_options[] = {
 
 typedef struct Args {
         CgLimits limits;
+        json_t *io_max; /* {"DEV":{"rbps":"10M"}}: devices are resolved by the daemon, on its host */
         const char *parent;
         bool force;
         const char *pos[2];
         size_t npos;
 } Args;
+
+/* --io-rbps DEV=RATE and friends: the rate is checked here, the device syntax too. */
+static int io_flag(Args *a, int c, const char *arg, bool allow_none) {
+        CgIoField f = c == 'R' ? CG_IO_RBPS : c == 'W' ? CG_IO_WBPS : c == 'r' ? CG_IO_RIOPS : CG_IO_WIOPS;
+        const char *eq = strrchr(arg, '=');
+        uint32_t maj, min;
+        uint64_t v;
+        char dev[256];
+        if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof dev)
+                return die(2, "--io-%s takes DEV=VALUE", cg_io_field_name(f));
+        snprintf(dev, sizeof dev, "%.*s", (int)(eq - arg), arg);
+        if (dev[0] != '/' && cg_io_device_parse(dev, &maj, &min) < 0)
+                return die(2, "--io-%s: a device is MAJ:MIN or a /dev path", cg_io_field_name(f));
+        bool none = allow_none && strcmp(eq + 1, "none") == 0;
+        if (!none && cg_io_field_parse(f, eq + 1, &v) < 0)
+                return die(2, "--io-%s: expected %s from 1, or max", cg_io_field_name(f),
+                           f <= CG_IO_WBPS ? "bytes per second such as 10M" : "operations per second");
+        if (!a->io_max)
+                a->io_max = json_object();
+        json_t *d = json_object_get(a->io_max, dev);
+        if (!d) {
+                d = json_object();
+                json_object_set_new(a->io_max, dev, d);
+        }
+        json_object_set_new(d, cg_io_field_name(f), none ? json_null() : json_string(eq + 1));
+        return 0;
+}
 
 /* Parses a command's flags; limit values are checked here, so a typo never leaves the machine. */
 static int parse_args(int argc, char **argv, bool allow_none, Args *a) {
@@ -202,6 +242,10 @@ static int parse_args(int argc, char **argv, bool allow_none, Args *a) {
                                 a->limits.set &= ~CG_LIMIT_BIT(c);
                         } else if (cg_limits_set_from_string(&a->limits, (CgLimitKey)c, optarg, &err) < 0)
                                 return die(2, "--%s: %s", limit_options[c].name, err.message);
+                } else if (c == 'R' || c == 'W' || c == 'r' || c == 'w') {
+                        int r = io_flag(a, c, optarg, allow_none);
+                        if (r)
+                                return r;
                 } else if (c == 'p')
                         a->parent = optarg;
                 else if (c == 'f')
@@ -219,8 +263,13 @@ static int parse_args(int argc, char **argv, bool allow_none, Args *a) {
         return 0;
 }
 
-static json_t *limits_json(const CgLimits *l) {
+static json_t *limits_json(const CgLimits *l, json_t *io_max) {
         json_t *o = cg_json_from_limits(l);
+        if (io_max) {
+                if (!json_object_get(o, "io"))
+                        json_object_set_new(o, "io", json_object());
+                json_object_set_new(json_object_get(o, "io"), "max", io_max); /* steals it */
+        }
         for (CgLimitKey k = 0; k < _CG_LIMIT_COUNT; k++) {
                 if (!(l->clear & CG_LIMIT_BIT(k)))
                         continue;
@@ -247,7 +296,7 @@ static int run(Cli *cli, int argc, char **argv) {
         int r = parse_args(argc, argv, strcmp(cmd, "limit") == 0, &a);
         if (r)
                 return r;
-        bool has_limits = a.limits.set | a.limits.clear;
+        bool has_limits = a.limits.set | a.limits.clear || a.io_max;
         if ((has_limits && strcmp(cmd, "create") && strcmp(cmd, "limit")) || (a.parent && strcmp(cmd, "create")) ||
             (a.force && strcmp(cmd, "delete")))
                 return die(2, "that flag does not apply to '%s'", cmd);
@@ -259,9 +308,9 @@ static int run(Cli *cli, int argc, char **argv) {
                         return r;
                 if (a.parent && !cg_name_is_valid(a.parent))
                         return die(2, "--parent: not a valid group name");
-                json_t *body =
-                    json_pack("{s:s,s:o,s:o}", "name", a.pos[0], "parent",
-                              a.parent ? json_string(a.parent) : json_null(), "limits", limits_json(&a.limits));
+                json_t *body = json_pack("{s:s,s:o,s:o}", "name", a.pos[0], "parent",
+                                         a.parent ? json_string(a.parent) : json_null(), "limits",
+                                         limits_json(&a.limits, a.io_max));
                 return call(cli, "POST", "/api/v1/groups", body, print_group);
         }
         if (strcmp(cmd, "attach") == 0) {
@@ -294,8 +343,8 @@ static int run(Cli *cli, int argc, char **argv) {
                         return die(2, "limit: give at least one limit flag");
                 snprintf(path, sizeof path, "/api/v1/groups/%s%s%s", a.pos[0], simple[i].suffix,
                          a.force ? "?force=true" : "");
-                return call(cli, simple[i].method, path, strcmp(cmd, "limit") == 0 ? limits_json(&a.limits) : NULL,
-                            simple[i].print);
+                return call(cli, simple[i].method, path,
+                            strcmp(cmd, "limit") == 0 ? limits_json(&a.limits, a.io_max) : NULL, simple[i].print);
         }
         return die(2, "unknown command '%s' (see cgwarden --help)", cmd);
 }

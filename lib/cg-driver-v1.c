@@ -14,6 +14,7 @@
 
 #include "cg-driver.h"
 #include "cg-fs.h"
+#include "cg-io.h"
 #include "cg-name.h"
 #include "cg-util.h"
 
@@ -245,6 +246,13 @@ static int v1_render(DriverV1 *d, const CgGroupPath *g, const CgLimits *want, Cg
                         return r;
                 return cg_cpuset_format(set, w->value, sizeof w->value) < 0 ? -ENOBUFS : 0;
         }
+        case CG_LIMIT_IO_WEIGHT:
+                /* The file is picked in v1_apply_limits: blkio.weight (CFQ) or blkio.bfq.weight. */
+                *w = (V1Write){CG_CTRL_BLKIO, "blkio.weight", ""};
+                snprintf(w->value, sizeof w->value, "%" PRIu64,
+                         cg_io_weight_to_blkio(on ? want->io_weight : CG_IO_WEIGHT_DEFAULT));
+                return 0;
+        case CG_LIMIT_IO_MAX: *w = (V1Write){CG_CTRL_BLKIO, "blkio.throttle.read_bps_device", ""}; return 0;
         case CG_LIMIT_PIDS_MAX:
                 *w = (V1Write){CG_CTRL_PIDS, "pids.max", ""};
                 if (!on || want->pids_max == CG_UNLIMITED)
@@ -261,7 +269,70 @@ static int v1_render(DriverV1 *d, const CgGroupPath *g, const CgLimits *want, Cg
 static const CgLimitKey apply_order_lowering[] = {
     CG_LIMIT_CPUSET_CPUS,        CG_LIMIT_CPUSET_MEMS, CG_LIMIT_MEMORY_MAX, CG_LIMIT_MEMORY_SWAP_MAX,
     CG_LIMIT_MEMORY_RESERVATION, CG_LIMIT_CPU_MAX,     CG_LIMIT_CPU_WEIGHT, CG_LIMIT_PIDS_MAX,
+    CG_LIMIT_IO_WEIGHT,          CG_LIMIT_IO_MAX,
 };
+
+/* blk-throttle keeps one file per direction and unit, "MAJ:MIN VALUE" per line; writing
+ * "MAJ:MIN 0" removes a rule (cgroup-v1/blkio-controller.rst "Throttling"). */
+static const char *const throttle_files[_CG_IO_FIELD_COUNT] = {
+    [CG_IO_RBPS] = "blkio.throttle.read_bps_device",
+    [CG_IO_WBPS] = "blkio.throttle.write_bps_device",
+    [CG_IO_RIOPS] = "blkio.throttle.read_iops_device",
+    [CG_IO_WIOPS] = "blkio.throttle.write_iops_device",
+};
+
+/* Makes the throttle files hold exactly want's io.max; *ret_changed if anything was written. */
+static int v1_sync_io_max(DriverV1 *d, Hierarchy *h, const CgGroupPath *g, int fd, const CgLimits *want,
+                          bool *ret_changed, CgError *err) {
+        for (CgIoField f = 0; f < _CG_IO_FIELD_COUNT; f++) {
+                char cur[4096], line[64];
+                CgIoMax have[CG_IO_DEVICES_MAX];
+                uint32_t n = 0;
+                int r = cg_fs_read_at(fd, throttle_files[f], cur, sizeof cur);
+                if (r < 0)
+                        return cg_error_set(err, r, "cgroupfs_error", NULL, "reading %s: %s", throttle_files[f],
+                                            strerror(-r));
+                /* Same "MAJ:MIN VALUE" lines as our canonical form once the field is named. */
+                char *save = NULL;
+                for (char *p = strtok_r(cur, "\n", &save); p && n < CG_IO_DEVICES_MAX;
+                     p = strtok_r(NULL, "\n", &save)) {
+                        CgIoMax e = {0};
+                        char *sp = strchr(p, ' ');
+                        if (!sp)
+                                continue;
+                        *sp = '\0';
+                        if (cg_io_device_parse(p, &e.major, &e.minor) == 0) {
+                                e.v[f] = strtoull(sp + 1, NULL, 10);
+                                e.set = (uint8_t)(1u << f);
+                                have[n++] = e;
+                        }
+                }
+                for (uint32_t i = 0; i < want->n_io_max; i++) {
+                        const CgIoMax *e = &want->io_max[i];
+                        bool on = (e->set & (1u << f)) && e->v[f] != CG_UNLIMITED;
+                        CgIoMax *k = cg_io_max_find(have, n, e->major, e->minor);
+                        if (!on || (k && k->v[f] == e->v[f]))
+                                continue;
+                        snprintf(line, sizeof line, "%" PRIu32 ":%" PRIu32 " %" PRIu64, e->major, e->minor, e->v[f]);
+                        r = write_attr(d, h, g, fd, throttle_files[f], line, "/io/max", err);
+                        if (r < 0)
+                                return r;
+                        *ret_changed = true;
+                }
+                for (uint32_t i = 0; i < n; i++) {
+                        const CgIoMax *e =
+                            cg_io_max_find((CgIoMax *)want->io_max, want->n_io_max, have[i].major, have[i].minor);
+                        if (e && (e->set & (1u << f)) && e->v[f] != CG_UNLIMITED)
+                                continue;
+                        snprintf(line, sizeof line, "%" PRIu32 ":%" PRIu32 " 0", have[i].major, have[i].minor);
+                        r = write_attr(d, h, g, fd, throttle_files[f], line, "/io/max", err);
+                        if (r < 0)
+                                return r;
+                        *ret_changed = true;
+                }
+        }
+        return 0;
+}
 
 static int v1_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *want, unsigned flags,
                            uint32_t *ret_written, CgError *err) {
@@ -296,6 +367,27 @@ static int v1_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *
                         }
                 }
                 int fd = fds[w.ctrl];
+                if (k == CG_LIMIT_IO_MAX) {
+                        bool changed = false;
+                        r = v1_sync_io_max(d, h, g, fd, want, &changed, err);
+                        if (r < 0)
+                                goto out;
+                        written |= changed ? CG_LIMIT_BIT(k) : 0;
+                        continue;
+                }
+                if (k == CG_LIMIT_IO_WEIGHT && faccessat(fd, w.file, F_OK, 0) < 0) {
+                        /* No CFQ: BFQ's weight, on its own scale, where the kernel has it. */
+                        w.file = "blkio.bfq.weight";
+                        snprintf(
+                            w.value, sizeof w.value, "%" PRIu64,
+                            cg_io_weight_to_bfq(want->set & CG_LIMIT_BIT(k) ? want->io_weight : CG_IO_WEIGHT_DEFAULT));
+                        if (faccessat(fd, w.file, F_OK, 0) < 0) {
+                                r = cg_error_set(
+                                    err, -EOPNOTSUPP, "controller_unavailable", "/io/weight",
+                                    "no proportional I/O weight (blkio.weight or blkio.bfq.weight) on this host");
+                                goto out;
+                        }
+                }
                 if (k == CG_LIMIT_MEMORY_SWAP_MAX && faccessat(fd, w.file, F_OK, 0) < 0) {
                         r = cg_error_set(err, -EOPNOTSUPP, "controller_unavailable", "/memory/swap_max",
                                          "swap accounting (memory.memsw.*) is not enabled on this host");

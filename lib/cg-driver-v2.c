@@ -13,6 +13,7 @@
 
 #include "cg-driver.h"
 #include "cg-fs.h"
+#include "cg-io.h"
 #include "cg-name.h"
 #include "cg-util.h"
 
@@ -212,6 +213,12 @@ static int v2_render(DriverV2 *d, const CgGroupPath *g, const CgLimits *want, Cg
                         return r;
                 return cg_cpuset_format(set, w->value, sizeof w->value) < 0 ? -ENOBUFS : 0;
         }
+        case CG_LIMIT_IO_WEIGHT:
+                /* io.weight (iocost) takes the weight as is; v2_apply_limits falls back to BFQ. */
+                *w = (V2Write){1u << CG_CTRL_BLKIO, "io.weight", ""};
+                snprintf(w->value, sizeof w->value, "default %" PRIu32, on ? want->io_weight : CG_IO_WEIGHT_DEFAULT);
+                return 0;
+        case CG_LIMIT_IO_MAX: *w = (V2Write){1u << CG_CTRL_BLKIO, "io.max", ""}; return 0;
         case CG_LIMIT_PIDS_MAX:
                 *w = (V2Write){1u << CG_CTRL_PIDS, "pids.max", ""};
                 fmt_max(w->value, sizeof w->value, on ? want->pids_max : CG_UNLIMITED);
@@ -233,11 +240,61 @@ static bool v2_matches(int fd, CgLimitKey k, const V2Write *w) {
                 return cg_cpuset_parse(cur, &a) == 0 && cg_cpuset_parse(w->value, &b) == 0 &&
                        memcmp(&a, &b, sizeof a) == 0;
         }
+        if (k == CG_LIMIT_IO_WEIGHT) /* "default 100" first, then per-device overrides */
+                return strncmp(cur, w->value, strlen(w->value)) == 0 &&
+                       (cur[strlen(w->value)] == '\n' || cur[strlen(w->value)] == '\0');
         if ((k == CG_LIMIT_MEMORY_MAX || k == CG_LIMIT_MEMORY_RESERVATION || k == CG_LIMIT_MEMORY_SWAP_MAX) &&
             strcmp(w->value, "max") != 0)
                 return strtoull(cur, NULL, 10) == strtoull(w->value, NULL, 10) / V2_PAGE_SIZE * V2_PAGE_SIZE &&
                        strcmp(cur, "max") != 0;
         return strcmp(cur, w->value) == 0;
+}
+
+/* io.max as the kernel prints it and as we would write it: all four fields, "max" for none. */
+static void io_line(const CgIoMax *e, char *buf, size_t size) {
+        size_t n = (size_t)snprintf(buf, size, "%" PRIu32 ":%" PRIu32, e->major, e->minor);
+        for (CgIoField f = 0; f < _CG_IO_FIELD_COUNT; f++) {
+                bool on = e && (e->set & (1u << f)) && e->v[f] != CG_UNLIMITED;
+                n += on ? (size_t)snprintf(buf + n, size - n, " %s=%" PRIu64, cg_io_field_name(f), e->v[f])
+                        : (size_t)snprintf(buf + n, size - n, " %s=max", cg_io_field_name(f));
+        }
+}
+
+/* Makes io.max hold exactly want's throttles (cgroup-v2.rst "IO Interface Files"). */
+static int v2_sync_io_max(DriverV2 *d, const CgGroupPath *g, int fd, const CgLimits *want, bool *ret_changed,
+                          CgError *err) {
+        char cur[4096], line[160], have_line[160];
+        CgIoMax have[CG_IO_DEVICES_MAX];
+        uint32_t n = 0;
+        int r = cg_fs_read_at(fd, "io.max", cur, sizeof cur);
+        if (r >= 0)
+                r = cg_io_max_parse(cur, have, &n);
+        if (r < 0)
+                return cg_error_set(err, r, "cgroupfs_error", NULL, "reading io.max: %s", strerror(-r));
+        for (uint32_t i = 0; i < want->n_io_max; i++) {
+                const CgIoMax *e = &want->io_max[i], *k = cg_io_max_find(have, n, e->major, e->minor);
+                io_line(e, line, sizeof line);
+                if (k) {
+                        io_line(k, have_line, sizeof have_line);
+                        if (strcmp(line, have_line) == 0)
+                                continue;
+                }
+                r = write_attr(d, g, g->depth, fd, "io.max", line, "/io/max", err);
+                if (r < 0)
+                        return r;
+                *ret_changed = true;
+        }
+        for (uint32_t i = 0; i < n; i++) {
+                if (cg_io_max_find((CgIoMax *)want->io_max, want->n_io_max, have[i].major, have[i].minor))
+                        continue;
+                CgIoMax none = {.major = have[i].major, .minor = have[i].minor};
+                io_line(&none, line, sizeof line);
+                r = write_attr(d, g, g->depth, fd, "io.max", line, "/io/max", err);
+                if (r < 0)
+                        return r;
+                *ret_changed = true;
+        }
+        return 0;
 }
 
 static const char *controller_of(uint32_t bit) {
@@ -265,9 +322,24 @@ static int v2_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *
                 if (!(d->base.controllers & w.ctrl))
                         return cg_error_set(err, -EOPNOTSUPP, "controller_unavailable", cg_limit_key_pointer(k),
                                             "the %s controller is not available on this host", controller_of(w.ctrl));
+                if (k == CG_LIMIT_IO_WEIGHT && faccessat(fd, w.file, F_OK, 0) < 0) {
+                        /* No iocost: BFQ's weight, on its own scale, where the kernel has it. */
+                        w.file = "io.bfq.weight";
+                        snprintf(
+                            w.value, sizeof w.value, "default %" PRIu64,
+                            cg_io_weight_to_bfq(want->set & CG_LIMIT_BIT(k) ? want->io_weight : CG_IO_WEIGHT_DEFAULT));
+                }
                 if (faccessat(fd, w.file, F_OK, 0) < 0)
                         return cg_error_set(err, -EOPNOTSUPP, "controller_unavailable", cg_limit_key_pointer(k),
                                             "%s does not exist on this host (kernel or swap accounting)", w.file);
+                if (k == CG_LIMIT_IO_MAX) {
+                        bool changed = false;
+                        r = v2_sync_io_max(d, g, fd, want, &changed, err);
+                        if (r < 0)
+                                return r;
+                        written |= changed ? CG_LIMIT_BIT(k) : 0;
+                        continue;
+                }
                 if ((flags & CG_APPLY_ONLY_DRIFTED) && v2_matches(fd, k, &w))
                         continue;
                 r = write_attr(d, g, g->depth, fd, w.file, w.value, cg_limit_key_pointer(k), err);

@@ -1,5 +1,9 @@
 #include "cg-json.h"
 
+#include "cg-blkdev.h"
+#include "cg-io.h"
+
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,6 +50,83 @@ static int one_value(const json_t *v, CgLimitKey k, bool allow_null, const char 
         return r;
 }
 
+/* "/io/max/8:0" for a device key; a path becomes "~1dev~1sda" (RFC 6901), and a key that is
+ * not plainly a device is not repeated at all. */
+static void device_pointer(char *buf, size_t size, const char *base, const char *dev) {
+        size_t n = (size_t)snprintf(buf, size, "%s/io/max", base);
+        if (strlen(dev) > 64 ||
+            strspn(dev, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_:.-") != strlen(dev))
+                return;
+        n += (size_t)snprintf(buf + n, size - n, "/");
+        for (const char *c = dev; *c && n + 3 < size; c++)
+                n += (size_t)(*c == '/' ? snprintf(buf + n, size - n, "~1") : snprintf(buf + n, size - n, "%c", *c));
+}
+
+static int io_device(const char *key, json_t *fields, bool allow_null, const char *ptr, CgLimits *l, CgError *err) {
+        CgIoMax e = {0};
+        int r = cg_blkdev_resolve(key, ptr, &e.major, &e.minor, err);
+        if (r < 0)
+                return r;
+        if (cg_io_max_find(l->io_max, l->n_io_max, e.major, e.minor))
+                return cg_error_set(err, -EINVAL, "duplicate_device", ptr, "the same disk is named twice");
+        if (l->n_io_max == CG_IO_DEVICES_MAX)
+                return cg_error_set(err, -EINVAL, "too_many_devices", ptr, "at most %d devices", CG_IO_DEVICES_MAX);
+        if (json_is_null(fields) && allow_null)
+                e.clear = (1u << _CG_IO_FIELD_COUNT) - 1;
+        else if (!json_is_object(fields))
+                return cg_error_set(err, -EINVAL, "invalid_type", ptr,
+                                    "expected an object of rbps, wbps, riops, wiops");
+        const char *name;
+        json_t *v;
+        json_object_foreach (fields, name, v) {
+                CgIoField f;
+                char fptr[176];
+                snprintf(fptr, sizeof fptr, "%s/%s", ptr, strlen(name) < 8 ? name : "");
+                if (cg_io_field_from_name(name, &f) < 0)
+                        return cg_error_set(err, -EINVAL, "unknown_field", fptr, "expected rbps, wbps, riops or wiops");
+                if (json_is_null(v) && allow_null) {
+                        e.clear |= (uint8_t)(1u << f);
+                        continue;
+                }
+                const char *str = cg_json_plain_string(v);
+                if (json_is_integer(v))
+                        r = json_integer_value(v) < 0 ? -ERANGE : cg_io_field_check((uint64_t)json_integer_value(v));
+                else
+                        r = str ? cg_io_field_parse(f, str, &e.v[f]) : -EINVAL;
+                if (r < 0)
+                        return cg_error_set(err, -EINVAL, r == -ERANGE ? "out_of_range" : "invalid_value", fptr,
+                                            "%s: expected %s from 1, or \"max\"", cg_io_field_name(f),
+                                            f <= CG_IO_WBPS ? "bytes per second (\"10M\")" : "operations per second");
+                if (json_is_integer(v))
+                        e.v[f] = (uint64_t)json_integer_value(v);
+                e.set |= (uint8_t)(1u << f);
+        }
+        l->io_max[l->n_io_max++] = e;
+        return 0;
+}
+
+static int io_max(json_t *v, bool allow_null, const char *base, CgLimits *l, CgError *err) {
+        char ptr[160];
+        const char *dev;
+        json_t *fields;
+        device_pointer(ptr, sizeof ptr, base, "");
+        if (json_is_null(v) && allow_null) {
+                l->clear |= CG_LIMIT_BIT(CG_LIMIT_IO_MAX);
+                return 0;
+        }
+        if (!json_is_object(v))
+                return cg_error_set(err, -EINVAL, "invalid_type", ptr, "io.max must be an object of devices");
+        json_object_foreach (v, dev, fields) {
+                device_pointer(ptr, sizeof ptr, base, dev);
+                int r = io_device(dev, fields, allow_null, ptr, l, err);
+                if (r < 0)
+                        return r;
+        }
+        if (l->n_io_max)
+                l->set |= CG_LIMIT_BIT(CG_LIMIT_IO_MAX);
+        return 0;
+}
+
 int cg_json_to_limits(const json_t *j, bool allow_null, const char *base, CgLimits *ret, CgError *err) {
         CgLimits l = {0};
         const char *section, *leaf;
@@ -72,7 +153,8 @@ int cg_json_to_limits(const json_t *j, bool allow_null, const char *base, CgLimi
                         snprintf(ptr, sizeof ptr, "%s/%s/%s", base, section, leaf);
                         if (find_key(section, leaf, &k) < 0)
                                 return cg_error_set(err, -EINVAL, "unknown_field", ptr, "unknown limit");
-                        int r = one_value(v, k, allow_null, ptr, &l, err);
+                        int r = k == CG_LIMIT_IO_MAX ? io_max(v, allow_null, base, &l, err)
+                                                     : one_value(v, k, allow_null, ptr, &l, err);
                         if (r < 0)
                                 return r;
                 }
@@ -89,6 +171,24 @@ static json_t *value_json(const CgLimits *l, CgLimitKey k) {
         uint64_t v;
         switch (k) {
         case CG_LIMIT_CPU_WEIGHT: return json_integer(l->cpu_weight);
+        case CG_LIMIT_IO_WEIGHT: return json_integer(l->io_weight);
+        case CG_LIMIT_IO_MAX: {
+                json_t *o = json_object();
+                for (uint32_t i = 0; i < l->n_io_max; i++) {
+                        const CgIoMax *e = &l->io_max[i];
+                        json_t *fields = json_object();
+                        char dev[32];
+                        for (CgIoField f = 0; f < _CG_IO_FIELD_COUNT; f++)
+                                if (e->set & (1u << f))
+                                        json_object_set_new(fields, cg_io_field_name(f),
+                                                            e->v[f] == CG_UNLIMITED
+                                                                ? json_string("max")
+                                                                : json_integer((json_int_t)e->v[f]));
+                        snprintf(dev, sizeof dev, "%" PRIu32 ":%" PRIu32, e->major, e->minor);
+                        json_object_set_new(o, dev, fields);
+                }
+                return o;
+        }
         case CG_LIMIT_CPUSET_CPUS:
         case CG_LIMIT_CPUSET_MEMS: return cg_limits_format_value(l, k, buf, sizeof buf) < 0 ? NULL : json_string(buf);
         case CG_LIMIT_CPU_MAX:

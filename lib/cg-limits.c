@@ -1,5 +1,7 @@
 #include "cg-limits.h"
 
+#include "cg-io.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -18,6 +20,8 @@ static const struct {
     [CG_LIMIT_CPUSET_CPUS] = {"/cpuset/cpus", "cpuset", "cpus"},
     [CG_LIMIT_CPUSET_MEMS] = {"/cpuset/mems", "cpuset", "mems"},
     [CG_LIMIT_PIDS_MAX] = {"/pids/max", "pids", "max"},
+    [CG_LIMIT_IO_WEIGHT] = {"/io/weight", "io", "weight"},
+    [CG_LIMIT_IO_MAX] = {"/io/max", "io", "max"},
 };
 
 const char *cg_limit_key_pointer(CgLimitKey k) {
@@ -258,7 +262,9 @@ static const char *expectation(CgLimitKey k) {
         case CG_LIMIT_MEMORY_SWAP_MAX:
                 return "a byte count, a size such as \"512M\" or \"1.5G\" (up to 8 EiB), or \"max\"";
         case CG_LIMIT_CPU_MAX: return "a number of CPUs from 0.01 to 4096, or \"max\"";
-        case CG_LIMIT_CPU_WEIGHT: return "an integer from 1 to 10000";
+        case CG_LIMIT_CPU_WEIGHT:
+        case CG_LIMIT_IO_WEIGHT: return "an integer from 1 to 10000";
+        case CG_LIMIT_IO_MAX: return "an object of devices (\"8:0\" or \"/dev/sda\") with rbps, wbps, riops, wiops";
         case CG_LIMIT_CPUSET_CPUS:
         case CG_LIMIT_CPUSET_MEMS: return "a non-empty kernel list such as \"0-1,3\" (numbers below 4096)";
         case CG_LIMIT_PIDS_MAX: return "an integer from 0 to 4194304, or \"max\"";
@@ -281,6 +287,11 @@ int cg_limits_set_from_int(CgLimits *l, CgLimitKey k, int64_t v, CgError *err) {
                 if (v < CG_CPU_WEIGHT_MIN || v > CG_CPU_WEIGHT_MAX)
                         return bad(err, -ERANGE, k, expectation(k));
                 l->cpu_weight = (uint32_t)v;
+                break;
+        case CG_LIMIT_IO_WEIGHT:
+                if (v < CG_IO_WEIGHT_MIN || v > CG_IO_WEIGHT_MAX)
+                        return bad(err, -ERANGE, k, expectation(k));
+                l->io_weight = (uint32_t)v;
                 break;
         case CG_LIMIT_PIDS_MAX:
                 if (v < 0 || v > CG_PIDS_MAX_LIMIT)
@@ -335,6 +346,7 @@ int cg_limits_set_from_string(CgLimits *l, CgLimitKey k, const char *s, CgError 
                 return cg_limits_set_from_real(l, k, cpus, err);
         }
         case CG_LIMIT_CPU_WEIGHT:
+        case CG_LIMIT_IO_WEIGHT:
         case CG_LIMIT_PIDS_MAX: {
                 uint64_t v;
                 unsigned n;
@@ -378,7 +390,14 @@ void cg_limits_merge(CgLimits *d, const CgLimits *p) {
                         d->cpuset_cpus = p->cpuset_cpus;
                 else if (k == CG_LIMIT_CPUSET_MEMS)
                         d->cpuset_mems = p->cpuset_mems;
+                else if (k == CG_LIMIT_IO_WEIGHT)
+                        d->io_weight = p->io_weight;
         }
+        /* io.max merges per device and field: a PATCH names only what changes. */
+        if (p->clear & CG_LIMIT_BIT(CG_LIMIT_IO_MAX))
+                d->n_io_max = 0;
+        cg_io_max_merge(d, p);
+        d->set = d->n_io_max ? d->set | CG_LIMIT_BIT(CG_LIMIT_IO_MAX) : d->set & ~CG_LIMIT_BIT(CG_LIMIT_IO_MAX);
         d->clear = 0;
 }
 
@@ -395,6 +414,8 @@ int cg_limits_format_value(const CgLimits *l, CgLimitKey k, char *buf, size_t si
         int n;
         switch (k) {
         case CG_LIMIT_CPU_WEIGHT: n = snprintf(buf, size, "%" PRIu32, l->cpu_weight); break;
+        case CG_LIMIT_IO_WEIGHT: n = snprintf(buf, size, "%" PRIu32, l->io_weight); break;
+        case CG_LIMIT_IO_MAX: return cg_io_max_format(l->io_max, l->n_io_max, buf, size);
         case CG_LIMIT_CPUSET_CPUS: return cg_cpuset_format(&l->cpuset_cpus, buf, size);
         case CG_LIMIT_CPUSET_MEMS: return cg_cpuset_format(&l->cpuset_mems, buf, size);
         case CG_LIMIT_CPU_MAX:

@@ -17,6 +17,8 @@ typedef enum CgLimitKey {
         CG_LIMIT_CPUSET_CPUS,
         CG_LIMIT_CPUSET_MEMS,
         CG_LIMIT_PIDS_MAX,
+        CG_LIMIT_IO_WEIGHT,
+        CG_LIMIT_IO_MAX, /* the per-device throttles, as one key */
         _CG_LIMIT_COUNT,
 } CgLimitKey;
 
@@ -35,6 +37,27 @@ typedef enum CgLimitKey {
 #define CG_PIDS_MAX_LIMIT     4194304u /* PID_MAX_LIMIT on 64-bit */
 #define CG_CPUSET_BITS        4096u
 
+#define CG_IO_WEIGHT_MIN     1u
+#define CG_IO_WEIGHT_MAX     10000u
+#define CG_IO_WEIGHT_DEFAULT 100u
+#define CG_IO_DEVICES_MAX    16
+
+typedef enum CgIoField {
+        CG_IO_RBPS,
+        CG_IO_WBPS,
+        CG_IO_RIOPS,
+        CG_IO_WIOPS,
+        _CG_IO_FIELD_COUNT,
+} CgIoField;
+
+/* Throttles for one whole disk. `set` has a bit per field with a value (CG_UNLIMITED = "max"),
+ * `clear` a bit per field to remove (JSON null in a PATCH). */
+typedef struct CgIoMax {
+        uint32_t major, minor;
+        uint8_t set, clear;
+        uint64_t v[_CG_IO_FIELD_COUNT];
+} CgIoMax;
+
 typedef struct CgCpuSet {
         uint64_t bits[CG_CPUSET_BITS / 64];
 } CgCpuSet;
@@ -52,6 +75,9 @@ typedef struct CgLimits {
         CgCpuSet cpuset_cpus;
         CgCpuSet cpuset_mems;
         uint64_t pids_max; /* CG_UNLIMITED = "max" */
+        uint32_t io_weight;
+        uint32_t n_io_max;
+        CgIoMax io_max[CG_IO_DEVICES_MAX];
 } CgLimits;
 
 /* The JSON pointer of a key ("/memory/max"), its section ("memory") and leaf ("max"). */

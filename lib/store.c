@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cg-io.h"
 #include "store-migrate.h"
 
 /* Statements prepared once and kept: preparing costs ~15 µs, more than running them. */
@@ -144,7 +145,7 @@ void store_close(Store *s) {
 /* Limit columns in the order the statements below name them. */
 #define LIMIT_COLUMNS                                                                   \
         "memory_max, memory_reservation, memory_swap_max, cpu_quota_usec, cpu_weight, " \
-        "cpuset_cpus, cpuset_mems, pids_max"
+        "cpuset_cpus, cpuset_mems, pids_max, io_weight, io_max"
 
 static void bind_u64(sqlite3_stmt *st, int i, bool present, uint64_t v) {
         if (!present)
@@ -154,7 +155,7 @@ static void bind_u64(sqlite3_stmt *st, int i, bool present, uint64_t v) {
 }
 
 static int bind_limits(sqlite3_stmt *st, int first, const CgLimits *l) {
-        char buf[1024];
+        char buf[4096];
 #define HAS(k) (l->set & CG_LIMIT_BIT(k))
         bind_u64(st, first + 0, HAS(CG_LIMIT_MEMORY_MAX), l->memory_max_bytes);
         bind_u64(st, first + 1, HAS(CG_LIMIT_MEMORY_RESERVATION), l->memory_reservation_bytes);
@@ -172,6 +173,13 @@ static int bind_limits(sqlite3_stmt *st, int first, const CgLimits *l) {
                 sqlite3_bind_text(st, first + 5 + i, buf, -1, SQLITE_TRANSIENT);
         }
         bind_u64(st, first + 7, HAS(CG_LIMIT_PIDS_MAX), l->pids_max);
+        bind_u64(st, first + 8, HAS(CG_LIMIT_IO_WEIGHT), l->io_weight);
+        if (!HAS(CG_LIMIT_IO_MAX))
+                sqlite3_bind_null(st, first + 9);
+        else if (cg_limits_format_value(l, CG_LIMIT_IO_MAX, buf, sizeof buf) < 0)
+                return -ENOBUFS;
+        else
+                sqlite3_bind_text(st, first + 9, buf, -1, SQLITE_TRANSIENT);
 #undef HAS
         return 0;
 }
@@ -203,6 +211,15 @@ static int column_limits(sqlite3_stmt *st, int first, CgLimits *l) {
                 l->set |= CG_LIMIT_BIT(k);
         }
         column_u64(st, first + 7, l, CG_LIMIT_PIDS_MAX, &l->pids_max);
+        uint64_t io_weight = 0;
+        column_u64(st, first + 8, l, CG_LIMIT_IO_WEIGHT, &io_weight);
+        l->io_weight = (uint32_t)io_weight;
+        const unsigned char *io = sqlite3_column_text(st, first + 9);
+        if (io) {
+                if (cg_io_max_parse((const char *)io, l->io_max, &l->n_io_max) < 0)
+                        return -EBADMSG;
+                l->set |= CG_LIMIT_BIT(CG_LIMIT_IO_MAX);
+        }
         return 0;
 }
 
@@ -225,7 +242,7 @@ int store_group_insert(Store *s, const StoreGroup *g) {
         _cleanup_cached_ sqlite3_stmt *st = NULL;
         int rc = cached(s, ST_INSERT,
                         "INSERT INTO groups (name, parent, frozen, created_usec, " LIMIT_COLUMNS
-                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         &st);
         if (rc < 0)
                 return rc;
@@ -251,7 +268,7 @@ int store_group_update(Store *s, const StoreGroup *g) {
         int rc = cached(s, ST_UPDATE,
                         "UPDATE groups SET frozen = ?, memory_max = ?, memory_reservation = ?, "
                         "memory_swap_max = ?, cpu_quota_usec = ?, cpu_weight = ?, cpuset_cpus = ?, "
-                        "cpuset_mems = ?, pids_max = ? WHERE name = ?",
+                        "cpuset_mems = ?, pids_max = ?, io_weight = ?, io_max = ? WHERE name = ?",
                         &st);
         if (rc < 0)
                 return rc;
@@ -259,7 +276,7 @@ int store_group_update(Store *s, const StoreGroup *g) {
         int r = bind_limits(st, 2, &g->limits);
         if (r < 0)
                 return r;
-        sqlite3_bind_text(st, 10, g->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 12, g->name, -1, SQLITE_STATIC);
         r = step_done(s, st);
         if (r < 0)
                 return r;

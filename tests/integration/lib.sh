@@ -74,6 +74,23 @@ k_state() {
 	frozen=$(kf "$1" - cgroup.events | sed -n 's/^frozen //p'); want=$(kf "$1" - cgroup.freeze)
 	if [ "$frozen" = 1 ]; then echo FROZEN; elif [ "$want" = 1 ]; then echo FREEZING; else echo THAWED; fi
 }
+# io.weight as the kernel holds it: v2 "default N"; v1 BFQ's or CFQ's own scale.
+k_io_weight() {
+	if [ "$LAYOUT" = v2 ]; then kf "$1" - io.weight | sed -n 's/^default //p'; return; fi
+	if [ -f "$(gdir "$1" blkio)/blkio.weight" ]; then kf "$1" blkio blkio.weight; else kf "$1" blkio blkio.bfq.weight; fi
+}
+# io.max in our canonical form: "7:0 rbps=10485760;7:1 wiops=100" (limited fields only).
+k_io_max() {
+	if [ "$LAYOUT" = v2 ]; then
+		kf "$1" - io.max | sed 's/ [a-z]*=max//g' | grep ' ' | sort -t: -k1,1n -k2,2n | paste -sd';'
+		return
+	fi
+	local f
+	for f in rbps:read_bps wbps:write_bps riops:read_iops wiops:write_iops; do
+		kf "$1" blkio "blkio.throttle.${f#*:}_device" | sed "s/ / ${f%%:*}=/"
+	done | sort -t: -k1,1n -k2,2n -s | awk '{k=$1; $1=""; a[k]=a[k] $0; if (!(k in o)) {o[k]=++n; ks[n]=k}}
+		END {for (i=1;i<=n;i++) printf "%s%s%s", (i>1?";":""), ks[i], a[ks[i]]; print ""}'
+}
 k_procs() { kf "$1" pids cgroup.procs; }
 k_in() { k_procs "$1" | grep -qx "$2"; } # k_in GROUP PID
 k_exists() { local d; for d in $(gdirs "$1"); do [ -d "$d" ] || return 1; done; }

@@ -66,6 +66,38 @@ api POST /api/v1/groups '{"name":"idle"}'
 check "a group without limits" is 201
 check "no limits is an empty object" has '"limits":{}'
 
+# ---- block I/O: the same limits on both layouts, against loop devices ----
+api POST /api/v1/groups '{"name":"disk","limits":{"io":{"weight":300,"max":{"/dev/loop0":{"rbps":"10M","riops":50},"7:1":{"wiops":100}}}}}'
+check "io create answers 201" is 201
+check "io.max comes back keyed by MAJ:MIN" has '"io":{"weight":300,"max":{"7:0":{"rbps":10485760,"riops":50},"7:1":{"wiops":100}}}'
+check "kernel: io.max" test "$(k_io_max disk)" = "7:0 rbps=10485760 riops=50;7:1 wiops=100"
+if [ "$LAYOUT" = v2 ]; then want=300; elif [ -f "$(gdir disk blkio)/blkio.weight" ]; then want=1000; else want=118; fi
+check "kernel: io weight 300 (v2 io.weight; v1 BFQ 118 or CFQ 1000)" test "$(k_io_weight disk)" = $want
+api PATCH /api/v1/groups/disk/limits '{"io":{"max":{"7:0":{"rbps":null,"wbps":"1M"},"7:1":null}}}'
+check "io patch answers 200" is 200
+check "io patch changes only what it names" has '"max":{"7:0":{"wbps":1048576,"riops":50}}'
+check "kernel: io.max after the patch" test "$(k_io_max disk)" = "7:0 wbps=1048576 riops=50"
+api PATCH /api/v1/groups/disk/limits '{"io":{"max":{"7:1":{"riops":"10M"}}}}'
+check "iops take no size suffix (422)" is 422
+api PATCH /api/v1/groups/disk/limits '{"io":{"max":{"7:99":{"rbps":1}}}}'
+check "an unknown device is 422" has '"code":"unknown_device"'
+api PATCH /api/v1/groups/disk/limits '{"io":{"max":{"/dev/null":{"rbps":1}}}}'
+check "a character device is refused" has '"code":"unknown_device"'
+api PATCH /api/v1/groups/disk/limits '{"io":{"max":{"7:0":{"rbps":0}}}}'
+check "a zero rate is refused" has '"code":"out_of_range"'
+check "kernel: refused io changes changed nothing" test "$(k_io_max disk)" = "7:0 wbps=1048576 riops=50"
+api PATCH /api/v1/groups/disk/limits '{"io":{"max":null,"weight":null}}'
+check "io null removes every throttle" test -z "$(k_io_max disk)"
+check "io weight back to the default" test "$(k_io_weight disk)" = "$(if [ "$LAYOUT" = v2 ]; then echo 100; elif [ -f "$(gdir disk blkio)/blkio.weight" ]; then echo 500; else echo 100; fi)"
+out=$("$BIN/cgwarden" --socket "$SOCK" limit disk --io-rbps /dev/loop1=2M --io-wiops 7:0=7 2>&1)
+check "cli io flags" test "$(k_io_max disk)" = "7:0 wiops=7;7:1 rbps=2097152"
+err=$("$BIN/cgwarden" --socket "$SOCK" limit disk --io-rbps /dev/loop1=2M --io-wiops 7:1=7 2>&1)
+check "the same disk named twice is refused" grep -q "same disk" <<<"$err"
+err=$("$BIN/cgwarden" --socket "$SOCK" limit disk --io-riops 7:1=1K 2>&1); rc=$?
+check "cli refuses a suffixed iops locally" test $rc = 2
+api DELETE /api/v1/groups/disk
+check "io group deleted" is 204
+
 # ---- read ----
 api GET /api/v1/groups/web
 check "get answers 200" is 200
