@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "cg-driver.h"
+#include "cg-devices.h"
 #include "cg-fs.h"
 #include "cg-io.h"
 #include "cg-name.h"
@@ -253,6 +254,7 @@ static int v1_render(DriverV1 *d, const CgGroupPath *g, const CgLimits *want, Cg
                          cg_io_weight_to_blkio(on ? want->io_weight : CG_IO_WEIGHT_DEFAULT));
                 return 0;
         case CG_LIMIT_IO_MAX: *w = (V1Write){CG_CTRL_BLKIO, "blkio.throttle.read_bps_device", ""}; return 0;
+        case CG_LIMIT_DEVICES: *w = (V1Write){CG_CTRL_DEVICES, "devices.list", ""}; return 0;
         case CG_LIMIT_PIDS_MAX:
                 *w = (V1Write){CG_CTRL_PIDS, "pids.max", ""};
                 if (!on || want->pids_max == CG_UNLIMITED)
@@ -269,8 +271,42 @@ static int v1_render(DriverV1 *d, const CgGroupPath *g, const CgLimits *want, Cg
 static const CgLimitKey apply_order_lowering[] = {
     CG_LIMIT_CPUSET_CPUS,        CG_LIMIT_CPUSET_MEMS, CG_LIMIT_MEMORY_MAX, CG_LIMIT_MEMORY_SWAP_MAX,
     CG_LIMIT_MEMORY_RESERVATION, CG_LIMIT_CPU_MAX,     CG_LIMIT_CPU_WEIGHT, CG_LIMIT_PIDS_MAX,
-    CG_LIMIT_IO_WEIGHT,          CG_LIMIT_IO_MAX,
+    CG_LIMIT_IO_WEIGHT,          CG_LIMIT_IO_MAX,      CG_LIMIT_DEVICES,
 };
+
+/* devices.list shows the allowed exceptions under a deny-all policy, and only "a *:* rwm"
+ * under allow-all (cgroup-v1/devices.rst), so drift is visible for deny policies only. */
+static bool v1_devices_match(int fd, const CgLimits *want) {
+        char cur[8192], exp[8192];
+        bool deny = (want->set & CG_LIMIT_BIT(CG_LIMIT_DEVICES)) && want->devices_policy == CG_DEVICES_DENY;
+        if (cg_fs_read_at(fd, "devices.list", cur, sizeof cur) < 0)
+                return false;
+        if (!deny)
+                return false; /* cannot tell: rewrite */
+        return cg_device_rules_format(want->device_rules, want->n_device_rules, exp, sizeof exp) >= 0 &&
+               strcmp(cur, exp) == 0;
+}
+
+/* Writing "a" sets the default (and empties the exceptions); the rules then go into the other
+ * file. The kernel refuses a policy change on a group with children. */
+static int v1_apply_devices(DriverV1 *d, Hierarchy *h, const CgGroupPath *g, int fd, const CgLimits *want,
+                            unsigned flags, bool *ret_changed, CgError *err) {
+        bool on = want->set & CG_LIMIT_BIT(CG_LIMIT_DEVICES);
+        bool deny = on && want->devices_policy == CG_DEVICES_DENY;
+        if ((flags & CG_APPLY_ONLY_DRIFTED) && v1_devices_match(fd, want))
+                return 0;
+        int r = write_attr(d, h, g, fd, deny ? "devices.deny" : "devices.allow", "a", "/devices", err);
+        for (uint32_t i = 0; r >= 0 && on && i < want->n_device_rules; i++) {
+                char rule[64];
+                if (cg_device_rule_format(&want->device_rules[i], rule, sizeof rule) < 0)
+                        return -ENOBUFS;
+                r = write_attr(d, h, g, fd, deny ? "devices.allow" : "devices.deny", rule, "/devices/rules", err);
+        }
+        /* Under allow-all the exceptions are invisible: a rewrite there is not a drift. */
+        if (r >= 0 && (deny || !(flags & CG_APPLY_ONLY_DRIFTED)))
+                *ret_changed = true;
+        return r;
+}
 
 /* blk-throttle keeps one file per direction and unit, "MAJ:MIN VALUE" per line; writing
  * "MAJ:MIN 0" removes a rule (cgroup-v1/blkio-controller.rst "Throttling"). */
@@ -367,6 +403,14 @@ static int v1_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *
                         }
                 }
                 int fd = fds[w.ctrl];
+                if (k == CG_LIMIT_DEVICES) {
+                        bool changed = false;
+                        r = v1_apply_devices(d, h, g, fd, want, flags, &changed, err);
+                        if (r < 0)
+                                goto out;
+                        written |= changed ? CG_LIMIT_BIT(k) : 0;
+                        continue;
+                }
                 if (k == CG_LIMIT_IO_MAX) {
                         bool changed = false;
                         r = v1_sync_io_max(d, h, g, fd, want, &changed, err);

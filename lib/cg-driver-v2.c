@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 
 #include "cg-driver.h"
+#include "cg-bpf.h"
+#include "cg-devices.h"
 #include "cg-fs.h"
 #include "cg-io.h"
 #include "cg-name.h"
@@ -110,6 +112,8 @@ static int enable_subtree(DriverV2 *d, const CgGroupPath *g, size_t depth, int f
                 return cg_error_set(err, r, "cgroupfs_error", NULL, "reading cgroup.subtree_control: %s", strerror(-r));
         for (size_t i = 0; i < ELEMENTSOF(v2_controllers); i++) {
                 char plus[16];
+                if (v2_controllers[i].provides == 1u << CG_CTRL_DEVICES)
+                        continue;
                 if (!(d->base.controllers & v2_controllers[i].provides) ||
                     parse_controllers(cur, NULL, 0) & v2_controllers[i].provides)
                         continue;
@@ -219,6 +223,7 @@ static int v2_render(DriverV2 *d, const CgGroupPath *g, const CgLimits *want, Cg
                 snprintf(w->value, sizeof w->value, "default %" PRIu32, on ? want->io_weight : CG_IO_WEIGHT_DEFAULT);
                 return 0;
         case CG_LIMIT_IO_MAX: *w = (V2Write){1u << CG_CTRL_BLKIO, "io.max", ""}; return 0;
+        case CG_LIMIT_DEVICES: *w = (V2Write){1u << CG_CTRL_DEVICES, "cgroup.procs", ""}; return 0; /* eBPF */
         case CG_LIMIT_PIDS_MAX:
                 *w = (V2Write){1u << CG_CTRL_PIDS, "pids.max", ""};
                 fmt_max(w->value, sizeof w->value, on ? want->pids_max : CG_UNLIMITED);
@@ -332,6 +337,23 @@ static int v2_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *
                 if (faccessat(fd, w.file, F_OK, 0) < 0)
                         return cg_error_set(err, -EOPNOTSUPP, "controller_unavailable", cg_limit_key_pointer(k),
                                             "%s does not exist on this host (kernel or swap accounting)", w.file);
+                if (k == CG_LIMIT_DEVICES) {
+                        /* No devices controller on v2: an eBPF program per group (cgroup-v2.rst
+                         * "Device controller"), generated from the rules as crun does it. */
+                        bool changed = false;
+                        if (want->set & CG_LIMIT_BIT(k)) {
+                                struct bpf_insn prog[CG_DEVICES_BPF_MAX];
+                                int n = cg_devices_bpf(want, prog, ELEMENTSOF(prog));
+                                r = n < 0 ? n
+                                          : cg_bpf_devices_set(fd, prog, (size_t)n, flags & CG_APPLY_ONLY_DRIFTED,
+                                                               &changed, err);
+                        } else
+                                r = cg_bpf_devices_clear(fd, &changed, err);
+                        if (r < 0)
+                                return r;
+                        written |= changed ? CG_LIMIT_BIT(k) : 0;
+                        continue;
+                }
                 if (k == CG_LIMIT_IO_MAX) {
                         bool changed = false;
                         r = v2_sync_io_max(d, g, fd, want, &changed, err);
@@ -561,8 +583,11 @@ static int open_root(DriverV2 *d, CgError *err) {
         snprintf(d->disable, sizeof d->disable, "%s", d->enable);
         for (char *p = d->disable; (p = strchr(p, '+')); p++)
                 *p = '-';
-        /* cpu.stat (usage) and cgroup.freeze are core files, there without a controller. */
+        /* cpu.stat (usage) and cgroup.freeze are core files, there without a controller;
+         * device access is an eBPF program, there where bpf(2) lets us load one. */
         d->base.controllers |= (1u << CG_CTRL_CPUACCT) | (1u << CG_CTRL_FREEZER);
+        if (cg_bpf_devices_probe() == 0)
+                d->base.controllers |= 1u << CG_CTRL_DEVICES;
 
         CgGroupPath none = {.depth = 0};
         r = enable_subtree(d, &none, 0, top, err);

@@ -1,6 +1,7 @@
 #include "cg-json.h"
 
 #include "cg-blkdev.h"
+#include "cg-devices.h"
 #include "cg-io.h"
 
 #include <inttypes.h>
@@ -127,6 +128,47 @@ static int io_max(json_t *v, bool allow_null, const char *base, CgLimits *l, CgE
         return 0;
 }
 
+/* "devices":{"policy":"allow"|"deny","rules":["c 1:3 rwm",...]}: policy and rules together. */
+static int devices(json_t *v, bool allow_null, const char *base, CgLimits *l, CgError *err) {
+        char ptr[128];
+        snprintf(ptr, sizeof ptr, "%s/devices", base);
+        if (json_is_null(v) && allow_null) {
+                l->clear |= CG_LIMIT_BIT(CG_LIMIT_DEVICES);
+                return 0;
+        }
+        if (!json_is_object(v))
+                return cg_error_set(err, -EINVAL, "invalid_type", ptr, "devices must be an object");
+        const char *key;
+        json_t *x;
+        json_object_foreach (v, key, x) {
+                if (strcmp(key, "policy") != 0 && strcmp(key, "rules") != 0)
+                        return cg_error_set(err, -EINVAL, "unknown_field", ptr, "devices takes policy and rules");
+        }
+        const char *policy = cg_json_plain_string(json_object_get(v, "policy"));
+        snprintf(ptr, sizeof ptr, "%s/devices/policy", base);
+        if (!policy || (strcmp(policy, "allow") != 0 && strcmp(policy, "deny") != 0))
+                return cg_error_set(err, -EINVAL, "invalid_value", ptr, "policy is \"allow\" or \"deny\"");
+        l->devices_policy = strcmp(policy, "deny") == 0 ? CG_DEVICES_DENY : CG_DEVICES_ALLOW;
+        json_t *rules = json_object_get(v, "rules");
+        snprintf(ptr, sizeof ptr, "%s/devices/rules", base);
+        if (rules && !json_is_array(rules))
+                return cg_error_set(err, -EINVAL, "invalid_type", ptr, "rules must be an array of strings");
+        if (json_array_size(rules) > CG_DEVICE_RULES_MAX)
+                return cg_error_set(err, -EINVAL, "out_of_range", ptr, "at most %d rules", CG_DEVICE_RULES_MAX);
+        size_t i;
+        json_array_foreach (rules, i, x) {
+                const char *rule = cg_json_plain_string(x);
+                snprintf(ptr, sizeof ptr, "%s/devices/rules/%zu", base, i);
+                if (!rule || cg_device_rule_parse(rule, &l->device_rules[i]) < 0)
+                        return cg_error_set(
+                            err, -EINVAL, "invalid_value", ptr,
+                            "a rule is \"TYPE MAJOR:MINOR ACCESS\": a, b or c; numbers or *; some of rwm");
+        }
+        l->n_device_rules = (uint32_t)json_array_size(rules);
+        l->set |= CG_LIMIT_BIT(CG_LIMIT_DEVICES);
+        return 0;
+}
+
 int cg_json_to_limits(const json_t *j, bool allow_null, const char *base, CgLimits *ret, CgError *err) {
         CgLimits l = {0};
         const char *section, *leaf;
@@ -139,6 +181,12 @@ int cg_json_to_limits(const json_t *j, bool allow_null, const char *base, CgLimi
                 snprintf(ptr, sizeof ptr, "%s/%s", base, section);
                 if (!section_known(section))
                         return cg_error_set(err, -EINVAL, "unknown_field", ptr, "unknown limit section");
+                if (strcmp(section, "devices") == 0) {
+                        int r = devices(obj, allow_null, base, &l, err);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if (json_is_null(obj) && allow_null) {
                         /* "memory": null removes every memory limit. */
                         for (CgLimitKey k = 0; k < _CG_LIMIT_COUNT; k++)
@@ -203,11 +251,26 @@ static json_t *value_json(const CgLimits *l, CgLimitKey k) {
         return v == CG_UNLIMITED ? json_string("max") : json_integer((json_int_t)v);
 }
 
+static json_t *devices_json(const CgLimits *l) {
+        json_t *rules = json_array();
+        for (uint32_t i = 0; i < l->n_device_rules; i++) {
+                char buf[64];
+                if (cg_device_rule_format(&l->device_rules[i], buf, sizeof buf) >= 0)
+                        json_array_append_new(rules, json_string(buf));
+        }
+        return json_pack("{s:s,s:o}", "policy", l->devices_policy == CG_DEVICES_DENY ? "deny" : "allow", "rules",
+                         rules);
+}
+
 json_t *cg_json_from_limits(const CgLimits *l) {
         json_t *o = json_object();
         for (CgLimitKey k = 0; o && k < _CG_LIMIT_COUNT; k++) {
                 if (!(l->set & CG_LIMIT_BIT(k)))
                         continue;
+                if (k == CG_LIMIT_DEVICES) {
+                        json_object_set_new(o, "devices", devices_json(l));
+                        continue;
+                }
                 const char *section = cg_limit_key_section(k);
                 json_t *s = json_object_get(o, section);
                 if (!s) {

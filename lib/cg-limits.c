@@ -1,5 +1,6 @@
 #include "cg-limits.h"
 
+#include "cg-devices.h"
 #include "cg-io.h"
 
 #include <ctype.h>
@@ -22,6 +23,7 @@ static const struct {
     [CG_LIMIT_PIDS_MAX] = {"/pids/max", "pids", "max"},
     [CG_LIMIT_IO_WEIGHT] = {"/io/weight", "io", "weight"},
     [CG_LIMIT_IO_MAX] = {"/io/max", "io", "max"},
+    [CG_LIMIT_DEVICES] = {"/devices", "devices", ""},
 };
 
 const char *cg_limit_key_pointer(CgLimitKey k) {
@@ -392,6 +394,11 @@ void cg_limits_merge(CgLimits *d, const CgLimits *p) {
                         d->cpuset_mems = p->cpuset_mems;
                 else if (k == CG_LIMIT_IO_WEIGHT)
                         d->io_weight = p->io_weight;
+                else if (k == CG_LIMIT_DEVICES) { /* policy and rules change together */
+                        d->devices_policy = p->devices_policy;
+                        d->n_device_rules = p->n_device_rules;
+                        memcpy(d->device_rules, p->device_rules, sizeof d->device_rules);
+                }
         }
         /* io.max merges per device and field: a PATCH names only what changes. */
         if (p->clear & CG_LIMIT_BIT(CG_LIMIT_IO_MAX))
@@ -416,6 +423,13 @@ int cg_limits_format_value(const CgLimits *l, CgLimitKey k, char *buf, size_t si
         case CG_LIMIT_CPU_WEIGHT: n = snprintf(buf, size, "%" PRIu32, l->cpu_weight); break;
         case CG_LIMIT_IO_WEIGHT: n = snprintf(buf, size, "%" PRIu32, l->io_weight); break;
         case CG_LIMIT_IO_MAX: return cg_io_max_format(l->io_max, l->n_io_max, buf, size);
+        case CG_LIMIT_DEVICES: {
+                n = snprintf(buf, size, "%s;", l->devices_policy == CG_DEVICES_DENY ? "deny" : "allow");
+                if (n < 0 || (size_t)n >= size)
+                        return -ENOBUFS;
+                int m = cg_device_rules_format(l->device_rules, l->n_device_rules, buf + n, size - (size_t)n);
+                return m < 0 ? m : n + m;
+        }
         case CG_LIMIT_CPUSET_CPUS: return cg_cpuset_format(&l->cpuset_cpus, buf, size);
         case CG_LIMIT_CPUSET_MEMS: return cg_cpuset_format(&l->cpuset_mems, buf, size);
         case CG_LIMIT_CPU_MAX:

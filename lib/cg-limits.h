@@ -18,7 +18,8 @@ typedef enum CgLimitKey {
         CG_LIMIT_CPUSET_MEMS,
         CG_LIMIT_PIDS_MAX,
         CG_LIMIT_IO_WEIGHT,
-        CG_LIMIT_IO_MAX, /* the per-device throttles, as one key */
+        CG_LIMIT_IO_MAX,  /* the per-device throttles, as one key */
+        CG_LIMIT_DEVICES, /* policy and rules, as one key */
         _CG_LIMIT_COUNT,
 } CgLimitKey;
 
@@ -58,6 +59,19 @@ typedef struct CgIoMax {
         uint64_t v[_CG_IO_FIELD_COUNT];
 } CgIoMax;
 
+#define CG_DEVICE_RULES_MAX 64
+
+typedef enum CgDevicesPolicy {
+        CG_DEVICES_ALLOW, /* every device, except what the rules name */
+        CG_DEVICES_DENY,  /* no device, except what the rules name */
+} CgDevicesPolicy;
+
+typedef struct CgDeviceRule {
+        char type;            /* 'a' (all), 'b', 'c' */
+        int32_t major, minor; /* -1 = "*" */
+        uint8_t access;       /* CG_DEV_ACC_* bits */
+} CgDeviceRule;
+
 typedef struct CgCpuSet {
         uint64_t bits[CG_CPUSET_BITS / 64];
 } CgCpuSet;
@@ -78,6 +92,9 @@ typedef struct CgLimits {
         uint32_t io_weight;
         uint32_t n_io_max;
         CgIoMax io_max[CG_IO_DEVICES_MAX];
+        CgDevicesPolicy devices_policy;
+        uint32_t n_device_rules;
+        CgDeviceRule device_rules[CG_DEVICE_RULES_MAX];
 } CgLimits;
 
 /* The JSON pointer of a key ("/memory/max"), its section ("memory") and leaf ("max"). */

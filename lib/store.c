@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cg-devices.h"
 #include "cg-io.h"
 #include "store-migrate.h"
 
@@ -145,7 +146,7 @@ void store_close(Store *s) {
 /* Limit columns in the order the statements below name them. */
 #define LIMIT_COLUMNS                                                                   \
         "memory_max, memory_reservation, memory_swap_max, cpu_quota_usec, cpu_weight, " \
-        "cpuset_cpus, cpuset_mems, pids_max, io_weight, io_max"
+        "cpuset_cpus, cpuset_mems, pids_max, io_weight, io_max, devices_policy, devices_rules"
 
 static void bind_u64(sqlite3_stmt *st, int i, bool present, uint64_t v) {
         if (!present)
@@ -180,6 +181,16 @@ static int bind_limits(sqlite3_stmt *st, int first, const CgLimits *l) {
                 return -ENOBUFS;
         else
                 sqlite3_bind_text(st, first + 9, buf, -1, SQLITE_TRANSIENT);
+        if (!HAS(CG_LIMIT_DEVICES)) {
+                sqlite3_bind_null(st, first + 10);
+                sqlite3_bind_null(st, first + 11);
+        } else {
+                sqlite3_bind_text(st, first + 10, l->devices_policy == CG_DEVICES_DENY ? "deny" : "allow", -1,
+                                  SQLITE_STATIC);
+                if (cg_device_rules_format(l->device_rules, l->n_device_rules, buf, sizeof buf) < 0)
+                        return -ENOBUFS;
+                sqlite3_bind_text(st, first + 11, buf, -1, SQLITE_TRANSIENT);
+        }
 #undef HAS
         return 0;
 }
@@ -220,6 +231,14 @@ static int column_limits(sqlite3_stmt *st, int first, CgLimits *l) {
                         return -EBADMSG;
                 l->set |= CG_LIMIT_BIT(CG_LIMIT_IO_MAX);
         }
+        const unsigned char *policy = sqlite3_column_text(st, first + 10);
+        if (policy) {
+                const unsigned char *rules = sqlite3_column_text(st, first + 11);
+                l->devices_policy = strcmp((const char *)policy, "deny") == 0 ? CG_DEVICES_DENY : CG_DEVICES_ALLOW;
+                if (cg_device_rules_parse(rules ? (const char *)rules : "", l->device_rules, &l->n_device_rules) < 0)
+                        return -EBADMSG;
+                l->set |= CG_LIMIT_BIT(CG_LIMIT_DEVICES);
+        }
         return 0;
 }
 
@@ -242,7 +261,7 @@ int store_group_insert(Store *s, const StoreGroup *g) {
         _cleanup_cached_ sqlite3_stmt *st = NULL;
         int rc = cached(s, ST_INSERT,
                         "INSERT INTO groups (name, parent, frozen, created_usec, " LIMIT_COLUMNS
-                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         &st);
         if (rc < 0)
                 return rc;
@@ -265,18 +284,20 @@ int store_group_insert(Store *s, const StoreGroup *g) {
 
 int store_group_update(Store *s, const StoreGroup *g) {
         _cleanup_cached_ sqlite3_stmt *st = NULL;
-        int rc = cached(s, ST_UPDATE,
-                        "UPDATE groups SET frozen = ?, memory_max = ?, memory_reservation = ?, "
-                        "memory_swap_max = ?, cpu_quota_usec = ?, cpu_weight = ?, cpuset_cpus = ?, "
-                        "cpuset_mems = ?, pids_max = ?, io_weight = ?, io_max = ? WHERE name = ?",
-                        &st);
+        int rc =
+            cached(s, ST_UPDATE,
+                   "UPDATE groups SET frozen = ?, memory_max = ?, memory_reservation = ?, "
+                   "memory_swap_max = ?, cpu_quota_usec = ?, cpu_weight = ?, cpuset_cpus = ?, "
+                   "cpuset_mems = ?, pids_max = ?, io_weight = ?, io_max = ?, devices_policy = ?, devices_rules = ? "
+                   "WHERE name = ?",
+                   &st);
         if (rc < 0)
                 return rc;
         sqlite3_bind_int(st, 1, g->frozen);
         int r = bind_limits(st, 2, &g->limits);
         if (r < 0)
                 return r;
-        sqlite3_bind_text(st, 12, g->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 14, g->name, -1, SQLITE_STATIC);
         r = step_done(s, st);
         if (r < 0)
                 return r;

@@ -98,6 +98,42 @@ check "cli refuses a suffixed iops locally" test $rc = 2
 api DELETE /api/v1/groups/disk
 check "io group deleted" is 204
 
+# ---- devices: v1 devices.allow/deny, v2 an eBPF program; the same behaviour is checked ----
+api POST /api/v1/groups '{"name":"box","limits":{"devices":{"policy":"deny","rules":["c 1:3 rwm","c 1:5 r","b 7:* r"]}}}'
+check "devices create answers 201" is 201
+check "devices come back canonical" has '"devices":{"policy":"deny","rules":["c 1:3 rwm","c 1:5 r","b 7:* r"]}'
+only v1 "kernel: devices.list holds the allowed rules" test "$(kf box devices devices.list | paste -sd,)" = "c 1:3 rwm,c 1:5 r,b 7:* r"
+# A process held on a fifo until it is in the group, then trying each device.
+probe_devices() {
+	rm -f "$TMP/dev.fifo" "$TMP/dev.out"
+	mkfifo "$TMP/dev.fifo"
+	sh -c "read x <'$TMP/dev.fifo'
+		(echo hi >/dev/null) 2>/dev/null && echo null-write
+		(head -c1 /dev/zero >/dev/null) 2>/dev/null && echo zero-read
+		(echo x >/dev/zero) 2>/dev/null && echo zero-write
+		(head -c1 /dev/urandom >/dev/null) 2>/dev/null && echo urandom-read
+		true" >"$TMP/dev.out" 2>&1 &
+	local p=$!
+	api POST "/api/v1/groups/$1/attach" "{\"pid\":$p}"
+	echo go >"$TMP/dev.fifo"
+	wait "$p"
+	paste -sd, "$TMP/dev.out"
+}
+check "deny policy: only what the rules allow" test "$(probe_devices box)" = "null-write,zero-read"
+api PATCH /api/v1/groups/box/limits '{"devices":{"policy":"allow","rules":["c 1:9 rwm"]}}'
+check "allow policy answers 200" is 200
+check "allow policy: all but what the rules deny" test "$(probe_devices box)" = "null-write,zero-read,zero-write"
+api PATCH /api/v1/groups/box/limits '{"devices":null}'
+check "devices null: everything again" test "$(probe_devices box)" = "null-write,zero-read,zero-write,urandom-read"
+for rule in '"x 1:3 r"' '"c 1:3"' '"c 1:3 rr"' '"c 1:3 rwx"' '"c -1:3 r"' '"c 1:3 r "' '"a 1:3 r"' '"c 1:99999999 r"' '5'; do
+	api PATCH /api/v1/groups/box/limits "{\"devices\":{\"policy\":\"deny\",\"rules\":[\"c 1:3 rwm\",$rule]}}"
+	check "device rule $rule is refused at /devices/rules/1" has '"field":"/devices/rules/1"'
+done
+api PATCH /api/v1/groups/box/limits '{"devices":{"policy":"maybe","rules":[]}}'
+check "an unknown policy is 422" has '"field":"/devices/policy"'
+api DELETE '/api/v1/groups/box?force=true'
+check "devices group deleted" is 204
+
 # ---- read ----
 api GET /api/v1/groups/web
 check "get answers 200" is 200
