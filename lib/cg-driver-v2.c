@@ -509,6 +509,15 @@ static void release_subtree(DriverV2 *d, const CgGroupPath *g, int pfd) {
                 (void)cg_fs_write_at(pfd, "cgroup.subtree_control", d->disable);
 }
 
+static int kill_each(int fd) {
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        int r = cg_fs_read_pids_at(fd, &pids, &n);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                (void)kill(pids[i], SIGKILL);
+        return r;
+}
+
 static int v2_destroy(CgDriver *drv, const CgGroupPath *g, bool force, CgError *err) {
         DriverV2 *d = v2(drv);
         _cleanup_close_ int fd = open_group(d, g);
@@ -528,8 +537,11 @@ static int v2_destroy(CgDriver *drv, const CgGroupPath *g, bool force, CgError *
                                     "the group still has %zu processes; delete with force=true to kill them", n);
         }
         if (populated) {
-                /* cgroup.kill SIGKILLs the whole subtree, frozen tasks included (Linux 5.14). */
-                int r = write_attr(d, g, g->depth, fd, "cgroup.kill", "1", NULL, err);
+                /* cgroup.kill SIGKILLs the whole subtree, frozen tasks included (Linux 5.14);
+                 * before it, SIGKILL each process, which a v2 freezer lets through as well. */
+                int r = faccessat(fd, "cgroup.kill", F_OK, 0) == 0
+                                ? write_attr(d, g, g->depth, fd, "cgroup.kill", "1", NULL, err)
+                                : kill_each(fd);
                 if (r < 0)
                         return r;
                 r = wait_event(fd, "populated", 0, CG_KILL_TIMEOUT_USEC);
