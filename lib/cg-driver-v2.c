@@ -540,8 +540,8 @@ static int v2_destroy(CgDriver *drv, const CgGroupPath *g, bool force, CgError *
                 /* cgroup.kill SIGKILLs the whole subtree, frozen tasks included (Linux 5.14);
                  * before it, SIGKILL each process, which a v2 freezer lets through as well. */
                 int r = faccessat(fd, "cgroup.kill", F_OK, 0) == 0
-                                ? write_attr(d, g, g->depth, fd, "cgroup.kill", "1", NULL, err)
-                                : kill_each(fd);
+                            ? write_attr(d, g, g->depth, fd, "cgroup.kill", "1", NULL, err)
+                            : kill_each(fd);
                 if (r < 0)
                         return r;
                 r = wait_event(fd, "populated", 0, CG_KILL_TIMEOUT_USEC);
