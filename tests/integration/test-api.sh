@@ -384,6 +384,8 @@ check "forced delete killed the group's process" bash -c '! kill -0 $0 2>/dev/nu
 api POST /api/v1/groups/web/freeze
 check "web frozen before the restart" is 200
 api PATCH /api/v1/groups/idle/limits '{"memory":{"max":"64M"},"pids":{"max":7}}'
+api PATCH /api/v1/groups/web/limits '{"io":{"max":{"7:0":{"rbps":"5M"}}}}'
+check "web gets an io throttle before the restart" test "$(k_io_max web)" = "7:0 rbps=5242880"
 stop_daemon
 check "SIGTERM stops the daemon cleanly" test "$DAEMON_STATUS" = 0
 check "groups stay after the daemon stops" k_exists web/api
@@ -391,9 +393,11 @@ check "processes stay after the daemon stops" kill -0 "$SLEEPER"
 k_set_mem_max web 999999488                                        # drift
 echo 4 >"$(gdir web pids)/pids.max"                                # drift
 k_rmdir idle                                                       # a lost group
+if [ "$LAYOUT" = v2 ]; then echo "7:0 rbps=max" >"$(gdir web)/io.max"; else echo "7:0 0" >"$(gdir web blkio)/blkio.throttle.read_bps_device"; fi
 start_daemon || { finish; exit 1; }
 check "restart re-applies a drifted memory limit" test "$(k_mem_max web)" = 1073741824
 check "restart re-applies a drifted pids.max" test "$(k_pids web)" = 50
+check "restart re-applies a removed io throttle" test "$(k_io_max web)" = "7:0 rbps=5242880"
 check "restart recreates a lost group" k_exists idle
 check "... with its limits" test "$(k_mem_max idle)" = 67108864
 check "... all of them" test "$(k_pids idle)" = 7
