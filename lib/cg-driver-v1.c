@@ -55,18 +55,7 @@ static void describe(DriverV1 *d, const Hierarchy *h, const CgGroupPath *g, char
 
 /* Opens the directory of g (or, with up_one, of its parent) in hierarchy h. */
 static int open_group(const Hierarchy *h, const CgGroupPath *g, bool up_one) {
-        size_t depth = up_one ? g->depth - 1 : g->depth;
-        int fd = fcntl(h->root_fd, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
-                return -errno;
-        for (size_t i = 0; i < depth; i++) {
-                int next = cg_fs_open_dir_at(fd, g->names[i]);
-                close(fd);
-                if (next < 0)
-                        return next;
-                fd = next;
-        }
-        return fd;
+        return cg_fs_open_path_at(h->root_fd, g->names, up_one ? g->depth - 1 : g->depth);
 }
 
 static int write_attr(DriverV1 *d, const Hierarchy *h, const CgGroupPath *g, int dfd, const char *file,

@@ -50,17 +50,7 @@ static void describe(DriverV2 *d, const CgGroupPath *g, size_t depth, char *buf,
 }
 
 static int open_depth(DriverV2 *d, const CgGroupPath *g, size_t depth) {
-        int fd = fcntl(d->root_fd, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
-                return -errno;
-        for (size_t i = 0; i < depth; i++) {
-                int next = cg_fs_open_dir_at(fd, g->names[i]);
-                close(fd);
-                if (next < 0)
-                        return next;
-                fd = next;
-        }
-        return fd;
+        return cg_fs_open_path_at(d->root_fd, g->names, depth);
 }
 
 static int open_group(DriverV2 *d, const CgGroupPath *g) {

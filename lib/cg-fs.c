@@ -15,6 +15,20 @@ int cg_fs_open_dir_at(int dirfd, const char *name) {
         return fd < 0 ? -errno : fd;
 }
 
+int cg_fs_open_path_at(int rootfd, const char *const *names, size_t depth) {
+        int fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return -errno;
+        for (size_t i = 0; i < depth; i++) {
+                int next = cg_fs_open_dir_at(fd, names[i]);
+                close(fd);
+                if (next < 0)
+                        return next;
+                fd = next;
+        }
+        return fd;
+}
+
 int cg_fs_read_at(int dirfd, const char *file, char *buf, size_t size) {
         _cleanup_close_ int fd = openat(dirfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)

@@ -8,6 +8,10 @@
 /* Opens the directory `name` beneath dirfd without following symlinks. Returns an fd or -errno. */
 int cg_fs_open_dir_at(int dirfd, const char *name);
 
+/* Opens names[0]/names[1]/.../names[depth-1] beneath rootfd, one validated component at a
+ * time with cg_fs_open_dir_at(); depth 0 gives a new fd of rootfd. Returns an fd or -errno. */
+int cg_fs_open_path_at(int rootfd, const char *const *names, size_t depth);
+
 /* Reads a whole attribute into buf (NUL-terminated, trailing newline removed).
  * Returns the length, -errno, or -EFBIG if it does not fit. */
 int cg_fs_read_at(int dirfd, const char *file, char *buf, size_t size);
