@@ -11,19 +11,12 @@
 #include "cg-limits.h"
 #include "cg-name.h"
 #include "cg-util.h"
-#include "http-client.h"
+#include "cli.h"
 
 #define DEFAULT_SOCKET     "/run/cgwarden/cgwarden.sock"
 #define DEFAULT_TOKEN_FILE "/var/lib/cgwarden/admin.token"
 
-typedef struct Cli {
-        Client client;
-        bool json;
-        char token[128];
-} Cli;
-
-static int die(int code, const char *fmt, ...) _printf_(2, 3);
-static int die(int code, const char *fmt, ...) {
+int die(int code, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
         fputs("cgwarden: ", stderr);
@@ -43,6 +36,9 @@ static void usage(FILE *f) {
               "  freeze NAME | thaw NAME\n"
               "  attach NAME PID\n"
               "  delete NAME [--force]\n"
+              "  run NAME [--ns LIST] [--hostname H] [--rootfs DIR] [--env K=V]... [--cwd DIR] [--user U]\n"
+              "      [--wait] -- CMD [ARGS...]\n"
+              "  ps NAME | kill NAME ID [--signal SIG] | logs NAME ID [--stderr] [--tail N]\n"
               "limit flags: --memory SIZE --memory-reservation SIZE --memory-swap SIZE --cpus N\n"
               "             --cpu-weight 1-10000 --cpuset-cpus LIST --cpuset-mems LIST --pids N\n"
               "             --io-weight 1-10000 --io-rbps DEV=RATE --io-wbps DEV=RATE --io-riops DEV=N\n"
@@ -135,8 +131,52 @@ static void print_list(json_t *groups) {
 
 /* ---- requests ---- */
 
+int call_json(Cli *cli, const char *method, const char *path, json_t *body, json_t **ret) {
+        char errbuf[512];
+        long status = 0;
+        _cleanup_free_ char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+        _cleanup_free_ char *resp = NULL;
+        json_decref(body);
+        int r = client_request(&cli->client, method, path, text, &status, &resp, errbuf, sizeof errbuf);
+        if (r < 0)
+                return die(1, "%s", errbuf);
+        json_t *j = resp[0] ? json_loads(resp, 0, NULL) : NULL;
+        if (status >= 400) {
+                json_t *e = json_object_get(j, "error");
+                const char *msg = json_string_value(json_object_get(e, "message"));
+                const char *field = json_string_value(json_object_get(e, "field"));
+                if (field)
+                        die(1, "%s (%s)", msg ? msg : "request failed", field);
+                else
+                        die(1, "%s (HTTP %ld)", msg ? msg : "request failed", status);
+                json_decref(j);
+                return 1;
+        }
+        *ret = j;
+        return 0;
+}
+
+int call_text(Cli *cli, const char *path, char **ret) {
+        char errbuf[512];
+        long status = 0;
+        char *resp = NULL;
+        int r = client_request(&cli->client, "GET", path, NULL, &status, &resp, errbuf, sizeof errbuf);
+        if (r < 0)
+                return die(1, "%s", errbuf);
+        if (status >= 400) {
+                json_t *j = json_loads(resp, 0, NULL);
+                const char *msg = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
+                die(1, "%s (HTTP %ld)", msg ? msg : "request failed", status);
+                json_decref(j);
+                free(resp);
+                return 1;
+        }
+        *ret = resp;
+        return 0;
+}
+
 /* Sends a request; prints the result (or the error) and returns the exit status. */
-static int call(Cli *cli, const char *method, const char *path, json_t *body, void (*print)(json_t *)) {
+int call(Cli *cli, const char *method, const char *path, json_t *body, void (*print)(json_t *)) {
         char errbuf[512];
         long status = 0;
         _cleanup_free_ char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -349,6 +389,11 @@ static int run(Cli *cli, int argc, char **argv) {
         return die(2, "unknown command '%s' (see cgwarden --help)", cmd);
 }
 
+static int dispatch(Cli *cli, int argc, char **argv) {
+        int r = cli_processes(cli, argc, argv);
+        return r >= 0 ? r : run(cli, argc, argv);
+}
+
 static int read_token_file(const char *path, char *buf, size_t size) {
         FILE *f = fopen(path, "re");
         if (!f)
@@ -389,5 +434,5 @@ int main(int argc, char **argv) {
                         token = cli.token;
                 cli.client.token = token;
         }
-        return run(&cli, argc - optind, argv + optind);
+        return dispatch(&cli, argc - optind, argv + optind);
 }

@@ -50,7 +50,7 @@ static int only_keys(json_t *body, const char *const *allowed, CgError *err) {
         return 0;
 }
 
-void api_groups_list(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp) {
+void api_groups_list(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp) {
         CgError err = {0};
         GroupView *v = NULL;
         size_t n = 0;
@@ -68,7 +68,7 @@ void api_groups_list(Api *api, const HttpRequest *req, const char *name, HttpRes
         api_reply_json(resp, 200, json_pack("{s:o}", "groups", arr));
 }
 
-void api_groups_create(Api *api, const HttpRequest *req, const char *unused, HttpResponse *resp) {
+void api_groups_create(Api *api, const HttpRequest *req, const char *unused, const char *id, HttpResponse *resp) {
         static const char *const allowed[] = {"name", "parent", "limits", NULL};
         CgError err = {0};
         CgLimits limits = {0};
@@ -92,7 +92,7 @@ void api_groups_create(Api *api, const HttpRequest *req, const char *unused, Htt
         reply_group(resp, 201, r, &v, &err);
 }
 
-void api_groups_get(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp) {
+void api_groups_get(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp) {
         CgError err = {0};
         GroupView v;
         if (!known_shape(name, resp))
@@ -101,7 +101,7 @@ void api_groups_get(Api *api, const HttpRequest *req, const char *name, HttpResp
         reply_group(resp, 200, r, &v, &err);
 }
 
-void api_groups_limits(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp) {
+void api_groups_limits(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp) {
         CgError err = {0};
         CgLimits patch = {0};
         GroupView v;
@@ -126,15 +126,15 @@ static void freeze_or_thaw(Api *api, const HttpRequest *req, const char *name, b
         reply_group(resp, 200, r, &v, &err);
 }
 
-void api_groups_freeze(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp) {
+void api_groups_freeze(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp) {
         freeze_or_thaw(api, req, name, true, resp);
 }
 
-void api_groups_thaw(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp) {
+void api_groups_thaw(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp) {
         freeze_or_thaw(api, req, name, false, resp);
 }
 
-void api_groups_attach(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp) {
+void api_groups_attach(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp) {
         static const char *const allowed[] = {"pid", NULL};
         CgError err = {0};
         GroupView v;
@@ -153,7 +153,7 @@ void api_groups_attach(Api *api, const HttpRequest *req, const char *name, HttpR
         reply_group(resp, 200, r, &v, &err);
 }
 
-void api_groups_delete(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp) {
+void api_groups_delete(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp) {
         CgError err = {0};
         if (!known_shape(name, resp))
                 return;

@@ -4,9 +4,9 @@
 #include <string.h>
 #include <strings.h>
 
-typedef void (*Handler)(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp);
+typedef void (*Handler)(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
 
-static void health(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp);
+static void health(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
 
 /* "{}" matches one path segment, handed to the handler as `name`. */
 static const struct Route {
@@ -24,24 +24,31 @@ static const struct Route {
     {"POST", "/api/v1/groups/{}/freeze", api_groups_freeze, false},
     {"POST", "/api/v1/groups/{}/thaw", api_groups_thaw, false},
     {"POST", "/api/v1/groups/{}/attach", api_groups_attach, false},
+    {"GET", "/api/v1/groups/{}/processes", api_processes_list, false},
+    {"POST", "/api/v1/groups/{}/processes", api_processes_start, false},
+    {"GET", "/api/v1/groups/{}/processes/{}", api_processes_get, false},
+    {"POST", "/api/v1/groups/{}/processes/{}/signal", api_processes_signal, false},
+    {"GET", "/api/v1/groups/{}/processes/{}/log", api_processes_log, false},
 };
 
-/* Matches path against pattern; the {} segment is copied into name (bounded). */
-static bool match(const char *pattern, const char *path, char *name, size_t size) {
-        const char *hole = strstr(pattern, "{}");
-        if (!hole)
-                return strcmp(pattern, path) == 0;
-        size_t pre = (size_t)(hole - pattern);
-        const char *post = hole + 2;
-        if (strncmp(pattern, path, pre) != 0)
-                return false;
-        const char *seg = path + pre;
-        size_t seglen = strcspn(seg, "/");
-        if (seglen == 0 || strcmp(seg + seglen, post) != 0)
-                return false;
-        snprintf(name, size, "%.*s", (int)(seglen < size ? seglen : size - 1), seg);
-        /* An over-long segment must not match a truncated name. */
-        return seglen < size;
+/* Matches path against pattern segment by segment; each "{}" segment is copied into
+ * holes[i] (bounded: an over-long segment does not match at all). */
+static bool match(const char *pattern, const char *path, char holes[2][CG_NAME_BUF + 1]) {
+        size_t h = 0;
+        while (*pattern && *path) {
+                if (*pattern != '/' || *path != '/')
+                        return false;
+                pattern++, path++;
+                size_t plen = strcspn(pattern, "/"), slen = strcspn(path, "/");
+                if (plen == 2 && strncmp(pattern, "{}", 2) == 0) {
+                        if (slen == 0 || slen > CG_NAME_BUF || h == 2)
+                                return false;
+                        snprintf(holes[h++], CG_NAME_BUF + 1, "%.*s", (int)slen, path);
+                } else if (plen != slen || strncmp(pattern, path, plen) != 0)
+                        return false;
+                pattern += plen, path += slen;
+        }
+        return *pattern == '\0' && *path == '\0';
 }
 
 static int status_of(int r) {
@@ -118,7 +125,7 @@ json_t *api_body_object(const HttpRequest *req, HttpResponse *resp) {
         return j;
 }
 
-static void health(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp) {
+static void health(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp) {
         json_t *ctl = json_array();
         for (CgController c = 0; c < _CG_CTRL_COUNT; c++)
                 if (api->controllers & (1u << c))
@@ -142,7 +149,7 @@ void api_handle(void *app, const HttpRequest *req, HttpResponse *resp) {
         Api *api = app;
         CgError err = {0};
         AuthRole role;
-        char name[CG_NAME_BUF + 1], allow[64] = "";
+        char holes[2][CG_NAME_BUF + 1] = {"", ""}, allow[64] = "";
         static __thread char allow_header[64];
 
         int r = auth_check(&api->auth, req, &role, &err);
@@ -151,7 +158,7 @@ void api_handle(void *app, const HttpRequest *req, HttpResponse *resp) {
                 return;
         }
         for (size_t i = 0; i < ELEMENTSOF(routes); i++) {
-                if (!match(routes[i].pattern, req->path, name, sizeof name))
+                if (!match(routes[i].pattern, req->path, holes))
                         continue;
                 if (strcmp(routes[i].method, req->method) != 0) {
                         size_t n = strlen(allow);
@@ -170,7 +177,7 @@ void api_handle(void *app, const HttpRequest *req, HttpResponse *resp) {
                                          NULL);
                         return;
                 }
-                routes[i].handler(api, req, strchr(routes[i].pattern, '{') ? name : NULL, resp);
+                routes[i].handler(api, req, holes[0], holes[1], resp);
                 return;
         }
         if ((strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0) && api_web_serve(req, resp))

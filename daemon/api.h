@@ -14,6 +14,7 @@ typedef struct Api {
         const char *driver_name;
         const char *layout;
         uint32_t controllers;
+        struct Processes *processes;
 } Api;
 
 /* The HttpHandler for http_start(); app is an Api. */
@@ -29,11 +30,17 @@ json_t *api_body_object(const HttpRequest *req, HttpResponse *resp);
 bool api_web_serve(const HttpRequest *req, HttpResponse *resp);
 
 /* Handlers (api-groups.c). name is the {name} path segment or NULL. */
-void api_groups_list(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp);
-void api_groups_create(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp);
-void api_groups_get(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp);
-void api_groups_limits(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp);
-void api_groups_freeze(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp);
-void api_groups_thaw(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp);
-void api_groups_attach(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp);
-void api_groups_delete(Api *api, const HttpRequest *req, const char *name, HttpResponse *resp);
+void api_groups_list(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
+void api_groups_create(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
+void api_groups_get(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
+void api_groups_limits(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
+void api_groups_freeze(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
+void api_groups_thaw(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
+void api_groups_attach(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
+/* Handlers (api-processes.c); id is the {id} segment. */
+void api_processes_list(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
+void api_processes_start(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
+void api_processes_get(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
+void api_processes_signal(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
+void api_processes_log(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
+void api_groups_delete(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);

@@ -269,6 +269,13 @@ int groups_attach(Groups *gs, const char *name, pid_t pid, GroupView *ret, CgErr
         return r < 0 ? r : fill_view(gs, &g, &c.path, ret);
 }
 
+int groups_place_locked(Groups *gs, const char *name, pid_t pid, CgError *err) {
+        StoreGroup g;
+        Chain c;
+        int r = load(gs, name, &g, &c, err);
+        return r < 0 ? r : gs->driver->ops->attach(gs->driver, &c.path, pid, err);
+}
+
 static int delete_locked(Groups *gs, const char *name, bool force, CgError *err) {
         _cleanup_free_ StoreGroup *all = NULL;
         size_t n = 0;

@@ -37,6 +37,9 @@ int groups_freeze(Groups *gs, const char *name, bool freeze, GroupView *ret, CgE
 int groups_attach(Groups *gs, const char *name, pid_t pid, GroupView *ret, CgError *err);
 int groups_delete(Groups *gs, const char *name, bool force, CgError *err);
 
+/* Puts pid into the group; for the spawner, which holds gs->lock already. */
+int groups_place_locked(Groups *gs, const char *name, pid_t pid, CgError *err);
+
 /* Makes the kernel match the database after a start; never touches processes' membership.
  * Returns the number of groups that needed a change. */
 int groups_reconcile(Groups *gs);

@@ -11,6 +11,7 @@
 #include "cg-driver.h"
 #include "cg-name.h"
 #include "groups.h"
+#include "processes.h"
 #include "http.h"
 #include "store.h"
 #include "token.h"
@@ -22,16 +23,18 @@ typedef struct Options {
         const char *root;
         const char *driver;
         const char *token_file;
+        const char *state_dir;
         bool print_url;
 } Options;
 
 static void usage(FILE *f) {
-        fputs("usage: cgwardend [--listen ADDR:PORT|none] [--socket PATH|none] [--db PATH] [--root NAME]\n"
-              "                 [--driver auto|cgroupfs] [--token-file PATH] [--print-dashboard-url]\n"
-              "defaults: --listen 127.0.0.1:8470 --socket /run/cgwarden/cgwarden.sock\n"
-              "          --db /var/lib/cgwarden/cgwarden.db --root cgwarden --driver auto\n"
-              "          --token-file /var/lib/cgwarden/admin.token\n",
-              f);
+        fputs(
+            "usage: cgwardend [--listen ADDR:PORT|none] [--socket PATH|none] [--db PATH] [--root NAME]\n"
+            "                 [--driver auto|cgroupfs] [--token-file PATH] [--state-dir DIR] [--print-dashboard-url]\n"
+            "defaults: --listen 127.0.0.1:8470 --socket /run/cgwarden/cgwarden.sock\n"
+            "          --db /var/lib/cgwarden/cgwarden.db --root cgwarden --driver auto\n"
+            "          --token-file /var/lib/cgwarden/admin.token --state-dir /var/lib/cgwarden\n",
+            f);
 }
 
 static int parse_options(int argc, char **argv, Options *o) {
@@ -42,6 +45,7 @@ static int parse_options(int argc, char **argv, Options *o) {
             {"root", required_argument, NULL, 'r'},
             {"driver", required_argument, NULL, 'D'},
             {"token-file", required_argument, NULL, 't'},
+            {"state-dir", required_argument, NULL, 'S'},
             {"print-dashboard-url", no_argument, NULL, 'p'},
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, 'V'},
@@ -53,6 +57,7 @@ static int parse_options(int argc, char **argv, Options *o) {
                        "cgwarden",
                        "auto",
                        "/var/lib/cgwarden/admin.token",
+                       "/var/lib/cgwarden",
                        false};
         int c;
         while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -63,6 +68,7 @@ static int parse_options(int argc, char **argv, Options *o) {
                 case 'r': o->root = optarg; break;
                 case 'D': o->driver = optarg; break;
                 case 't': o->token_file = optarg; break;
+                case 'S': o->state_dir = optarg; break;
                 case 'p': o->print_url = true; break;
                 case 'h': usage(stdout); exit(0);
                 case 'V': puts("cgwardend " CGWARDEN_VERSION); exit(0);
@@ -97,6 +103,7 @@ int main(int argc, char **argv) {
         Groups groups;
         HttpServer *http = NULL;
         Api api = {0};
+        Processes processes;
         char token[TOKEN_HEX_LEN + 1];
         int r;
 
@@ -129,6 +136,9 @@ int main(int argc, char **argv) {
         r = groups_reconcile(&groups);
         if (r < 0)
                 return fail("reconcile", r, NULL);
+        r = processes_init(&processes, &groups, o.state_dir);
+        if (r < 0)
+                return fail("processes", r, NULL);
         r = token_load_or_create(o.token_file, token);
         if (r < 0)
                 return fail(o.token_file, r, NULL);
@@ -137,6 +147,7 @@ int main(int argc, char **argv) {
         api.driver_name = driver->ops->name;
         api.layout = driver->layout;
         api.controllers = driver->controllers;
+        api.processes = &processes;
         HttpConfig hc = {
             .listen = o.listen,
             .socket_path = o.socket_path,
@@ -171,6 +182,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "cgwardend: %s, shutting down; groups and their processes stay\n", strsignal(sig));
         sd_notify(0, "STOPPING=1");
         http_stop(http);
+        processes_done(&processes);
         groups_done(&groups);
         cg_driver_free(driver);
         store_close(store);

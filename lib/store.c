@@ -17,6 +17,11 @@ typedef enum StoreStmt {
         ST_DELETE,
         ST_GET,
         ST_LIST,
+        ST_PROC_INSERT,
+        ST_PROC_END,
+        ST_PROC_GET,
+        ST_PROC_LIST,
+        ST_PROC_RUNNING,
         _ST_COUNT,
 } StoreStmt;
 
@@ -371,6 +376,145 @@ int store_group_list(Store *s, StoreGroup **ret, size_t *ret_n) {
         if (rc != SQLITE_DONE) {
                 free(v);
                 return errno_of(s->db, rc);
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+static const char *const proc_states[] = {"running", "exited", "killed"};
+
+void store_process_clear(StoreProcess *p) {
+        free(p->argv_json);
+        free(p->namespaces_json);
+        p->argv_json = p->namespaces_json = NULL;
+}
+
+int store_process_insert(Store *s, StoreProcess *p) {
+        _cleanup_cached_ sqlite3_stmt *st = NULL;
+        int rc =
+            cached(s, ST_PROC_INSERT,
+                   "INSERT INTO processes (group_name, pid, ns_pid, shim_pid, shim_start, argv, namespaces, hostname, "
+                   "state, started_usec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)",
+                   &st);
+        if (rc < 0)
+                return rc;
+        sqlite3_bind_text(st, 1, p->group, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, p->pid);
+        sqlite3_bind_int(st, 3, p->ns_pid);
+        sqlite3_bind_int(st, 4, p->shim_pid);
+        sqlite3_bind_int64(st, 5, (int64_t)p->shim_start);
+        sqlite3_bind_text(st, 6, p->argv_json, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 7, p->namespaces_json, -1, SQLITE_STATIC);
+        if (p->hostname[0])
+                sqlite3_bind_text(st, 8, p->hostname, -1, SQLITE_STATIC);
+        else
+                sqlite3_bind_null(st, 8);
+        sqlite3_bind_int64(st, 9, (int64_t)p->started_usec);
+        int r = step_done(s, st);
+        if (r < 0)
+                return r;
+        p->id = sqlite3_last_insert_rowid(s->db);
+        p->state = STORE_PROC_RUNNING;
+        return 0;
+}
+
+int store_process_end(Store *s, int64_t id, StoreProcState state, int exit_code, int signal, uint64_t ended_usec) {
+        _cleanup_cached_ sqlite3_stmt *st = NULL;
+        int rc = cached(s, ST_PROC_END,
+                        "UPDATE processes SET state = ?, exit_code = ?, signal = ?, ended_usec = ? "
+                        "WHERE id = ? AND state = 'running'",
+                        &st);
+        if (rc < 0)
+                return rc;
+        sqlite3_bind_text(st, 1, proc_states[state], -1, SQLITE_STATIC);
+        if (exit_code >= 0)
+                sqlite3_bind_int(st, 2, exit_code);
+        else
+                sqlite3_bind_null(st, 2);
+        if (signal > 0)
+                sqlite3_bind_int(st, 3, signal);
+        else
+                sqlite3_bind_null(st, 3);
+        sqlite3_bind_int64(st, 4, (int64_t)ended_usec);
+        sqlite3_bind_int64(st, 5, id);
+        int r = step_done(s, st);
+        if (r < 0)
+                return r;
+        return sqlite3_changes(s->db) == 1 ? 0 : -ENOENT;
+}
+
+#define SELECT_PROCESS                                                                                             \
+        "SELECT id, group_name, pid, ns_pid, shim_pid, shim_start, argv, namespaces, hostname, state, exit_code, " \
+        "signal, started_usec, ended_usec FROM processes"
+
+static int row_to_process(sqlite3_stmt *st, StoreProcess *p) {
+        *p = (StoreProcess){.id = sqlite3_column_int64(st, 0)};
+        snprintf(p->group, sizeof p->group, "%s", (const char *)sqlite3_column_text(st, 1));
+        p->pid = sqlite3_column_int(st, 2);
+        p->ns_pid = sqlite3_column_int(st, 3);
+        p->shim_pid = sqlite3_column_int(st, 4);
+        p->shim_start = (uint64_t)sqlite3_column_int64(st, 5);
+        p->argv_json = strdup((const char *)sqlite3_column_text(st, 6));
+        p->namespaces_json = strdup((const char *)sqlite3_column_text(st, 7));
+        const unsigned char *h = sqlite3_column_text(st, 8);
+        snprintf(p->hostname, sizeof p->hostname, "%s", h ? (const char *)h : "");
+        const char *state = (const char *)sqlite3_column_text(st, 9);
+        p->state = strcmp(state, "running") == 0  ? STORE_PROC_RUNNING
+                   : strcmp(state, "killed") == 0 ? STORE_PROC_KILLED
+                                                  : STORE_PROC_EXITED;
+        p->exit_code = sqlite3_column_type(st, 10) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 10);
+        p->signal = sqlite3_column_type(st, 11) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 11);
+        p->started_usec = (uint64_t)sqlite3_column_int64(st, 12);
+        p->ended_usec = (uint64_t)sqlite3_column_int64(st, 13);
+        if (!p->argv_json || !p->namespaces_json) {
+                store_process_clear(p);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+int store_process_get(Store *s, int64_t id, StoreProcess *ret) {
+        _cleanup_cached_ sqlite3_stmt *st = NULL;
+        int rc = cached(s, ST_PROC_GET, SELECT_PROCESS " WHERE id = ?", &st);
+        if (rc < 0)
+                return rc;
+        sqlite3_bind_int64(st, 1, id);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return errno_of(s->db, rc);
+        return row_to_process(st, ret);
+}
+
+int store_process_list(Store *s, const char *group, StoreProcess **ret, size_t *ret_n) {
+        _cleanup_cached_ sqlite3_stmt *st = NULL;
+        int rc = group ? cached(s, ST_PROC_LIST, SELECT_PROCESS " WHERE group_name = ? ORDER BY id", &st)
+                       : cached(s, ST_PROC_RUNNING, SELECT_PROCESS " WHERE state = 'running' ORDER BY id", &st);
+        if (rc < 0)
+                return rc;
+        if (group)
+                sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
+        StoreProcess *v = NULL;
+        size_t n = 0, cap = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                if (n == cap) {
+                        cap = cap ? cap * 2 : 16;
+                        StoreProcess *nv = realloc(v, cap * sizeof *v);
+                        if (!nv)
+                                break;
+                        v = nv;
+                }
+                if (row_to_process(st, &v[n]) < 0)
+                        break;
+                n++;
+        }
+        if (rc != SQLITE_DONE) {
+                for (size_t i = 0; i < n; i++)
+                        store_process_clear(&v[i]);
+                free(v);
+                return rc == SQLITE_ROW ? -ENOMEM : errno_of(s->db, rc);
         }
         *ret = v;
         *ret_n = n;

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "cg-error.h"
 #include "cg-limits.h"
@@ -36,3 +37,31 @@ int store_group_delete(Store *s, const char *name);
 int store_group_get(Store *s, const char *name, StoreGroup *ret);
 /* All groups, parents before children. Caller frees *ret. */
 int store_group_list(Store *s, StoreGroup **ret, size_t *ret_n);
+
+typedef enum StoreProcState {
+        STORE_PROC_RUNNING,
+        STORE_PROC_EXITED,
+        STORE_PROC_KILLED,
+} StoreProcState;
+
+typedef struct StoreProcess {
+        int64_t id;
+        char group[CG_NAME_BUF];
+        pid_t pid, ns_pid, shim_pid;
+        uint64_t shim_start;
+        char *argv_json;       /* owned: ["sh","-c","..."] */
+        char *namespaces_json; /* owned: ["pid","mount"] */
+        char hostname[65];
+        StoreProcState state;
+        int exit_code, signal;             /* -1 when not applicable */
+        uint64_t started_usec, ended_usec; /* ended 0 while running */
+} StoreProcess;
+
+void store_process_clear(StoreProcess *p);
+/* Inserts p (its id is assigned and written back). */
+int store_process_insert(Store *s, StoreProcess *p);
+/* Records the end of a running process; -ENOENT if it is not running. */
+int store_process_end(Store *s, int64_t id, StoreProcState state, int exit_code, int signal, uint64_t ended_usec);
+int store_process_get(Store *s, int64_t id, StoreProcess *ret);
+/* group NULL: every running process. Caller frees with store_process_clear each, then free. */
+int store_process_list(Store *s, const char *group, StoreProcess **ret, size_t *ret_n);

@@ -133,7 +133,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 start_daemon() {
-	"$BIN/cgwardend" --listen 127.0.0.1:0 --socket "$SOCK" --db "$DB" --root "$ROOT" --token-file "$TOKEN_FILE" \
+	"$BIN/cgwardend" --listen 127.0.0.1:0 --socket "$SOCK" --db "$DB" --root "$ROOT" --token-file "$TOKEN_FILE" --state-dir "$TMP/state" \
 		"$@" >>"$TMP/daemon.out" 2>>"$TMP/daemon.log" &
 	DAEMON_PID=$!
 	local i

@@ -426,5 +426,7 @@ for p in $BUSY $SLEEPER; do
 done
 api GET /api/v1/groups
 check "nothing is left" has '"groups":[]'
+stop_daemon
+check "the daemon stops cleanly (no sanitizer report)" test "$DAEMON_STATUS" = 0
 
 finish

@@ -1,0 +1,344 @@
+/* /api/v1/groups/{name}/processes: parse a spawn request into typed values, start, report. */
+#include <ctype.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api.h"
+#include "cg-json.h"
+#include "cg-name.h"
+#include "processes.h"
+
+#define ARGV_MAX     256
+#define ENV_MAX      128
+#define STRING_MAX   4096
+#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static json_t *process_json(const StoreProcess *p) {
+        static const char *const states[] = {"running", "exited", "killed"};
+        json_t *argv = json_loads(p->argv_json, 0, NULL), *ns = json_loads(p->namespaces_json, 0, NULL);
+        return json_pack(
+            "{s:I,s:i,s:i,s:o,s:o,s:o,s:s,s:o,s:o,s:o,s:o}", "id", (json_int_t)p->id, "pid", (int)p->pid, "ns_pid",
+            (int)p->ns_pid, "argv", argv ? argv : json_array(), "namespaces", ns ? ns : json_array(), "hostname",
+            p->hostname[0] ? json_string(p->hostname) : json_null(), "state", states[p->state], "exit_code",
+            p->exit_code >= 0 ? json_integer(p->exit_code) : json_null(), "signal",
+            p->signal > 0 ? json_integer(p->signal) : json_null(), "started_at", cg_json_time(p->started_usec),
+            "ended_at", p->ended_usec ? cg_json_time(p->ended_usec) : json_null());
+}
+
+static void reply_process(HttpResponse *resp, unsigned status, int r, StoreProcess *p, const CgError *err) {
+        if (r < 0) {
+                api_reply_error(resp, r, err);
+                return;
+        }
+        api_reply_json(resp, status, process_json(p));
+        store_process_clear(p);
+}
+
+/* Spawn requests that cannot be carried out are the caller's mistake: 400, nothing started. */
+static int bad(CgError *err, const char *field, const char *msg) {
+        return cg_error_set(err, -EBADMSG, "invalid_spawn", field, "%s", msg);
+}
+
+static bool plain_path(const char *s) {
+        return s && s[0] == '/' && strlen(s) < PATH_MAX;
+}
+
+static bool valid_hostname(const char *s) {
+        size_t n = strlen(s);
+        if (n == 0 || n > 64 || s[0] == '-' || s[0] == '.')
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.')
+                        return false;
+        return true;
+}
+
+static bool valid_env_key(const char *s) {
+        if (!s[0] || strlen(s) > 255 || (!isalpha((unsigned char)s[0]) && s[0] != '_'))
+                return false;
+        for (const char *c = s; *c; c++)
+                if (!isalnum((unsigned char)*c) && *c != '_')
+                        return false;
+        return true;
+}
+
+/* "root", "nobody", "1000": the host's user database decides. */
+static int resolve_user(const char *s, uid_t *uid, gid_t *gid) {
+        char buf[4096];
+        struct passwd pw, *res = NULL;
+        char *end;
+        unsigned long n = strtoul(s, &end, 10);
+        if (s[0] && *end == '\0' && s[0] != '-' && n < UINT32_MAX) {
+                *uid = (uid_t)n;
+                if (getpwuid_r(*uid, &pw, buf, sizeof buf, &res) == 0 && res)
+                        *gid = pw.pw_gid;
+                return 0;
+        }
+        if (getpwnam_r(s, &pw, buf, sizeof buf, &res) != 0 || !res)
+                return -ENOENT;
+        *uid = pw.pw_uid;
+        *gid = pw.pw_gid;
+        return 0;
+}
+
+static int resolve_group(const char *s, gid_t *gid) {
+        char buf[4096];
+        struct group gr, *res = NULL;
+        char *end;
+        unsigned long n = strtoul(s, &end, 10);
+        if (s[0] && *end == '\0' && s[0] != '-' && n < UINT32_MAX) {
+                *gid = (gid_t)n;
+                return 0;
+        }
+        if (getgrnam_r(s, &gr, buf, sizeof buf, &res) != 0 || !res)
+                return -ENOENT;
+        *gid = gr.gr_gid;
+        return 0;
+}
+
+typedef struct Parsed {
+        ProcSpec spec;
+        char *argv[ARGV_MAX + 1];
+        char *env[ENV_MAX + 2];
+        json_t *body;
+} Parsed;
+
+static void parsed_done(Parsed *p) {
+        for (size_t i = 0; p->env[i]; i++)
+                free(p->env[i]);
+        free(p->spec.argv_json);
+        free(p->spec.namespaces_json);
+        json_decref(p->body);
+}
+
+static int parse_spec(json_t *body, Parsed *p, CgError *err) {
+        static const char *const keys[] = {"argv",       "env",      "cwd",    "user", "group",
+                                           "namespaces", "hostname", "rootfs", NULL};
+        const char *key;
+        json_t *v;
+        SpawnSpec *s = &p->spec.spawn;
+        json_object_foreach (body, key, v) {
+                bool known = false;
+                for (size_t i = 0; keys[i]; i++)
+                        known = known || strcmp(key, keys[i]) == 0;
+                if (!known)
+                        return bad(err, NULL, "unknown field in the request body");
+        }
+        json_t *argv = json_object_get(body, "argv");
+        if (!json_is_array(argv) || json_array_size(argv) == 0 || json_array_size(argv) > ARGV_MAX)
+                return bad(err, "/argv", "argv must be a non-empty array of at most 256 strings");
+        size_t i;
+        json_array_foreach (argv, i, v) {
+                const char *a = cg_json_plain_string(v);
+                if (!a || strlen(a) > STRING_MAX || (i == 0 && !a[0]))
+                        return bad(err, "/argv", "argv holds strings without NUL, at most 4096 bytes each");
+                p->argv[i] = (char *)a;
+        }
+        s->argv = p->argv;
+
+        json_t *env = json_object_get(body, "env");
+        size_t ne = 0;
+        bool has_path = false;
+        if (env && !json_is_object(env))
+                return bad(err, "/env", "env must be an object of strings");
+        if (json_object_size(env) > ENV_MAX)
+                return bad(err, "/env", "at most 128 environment variables");
+        json_object_foreach (env, key, v) {
+                const char *val = cg_json_plain_string(v);
+                if (!valid_env_key(key) || !val || strlen(val) > STRING_MAX)
+                        return bad(err, "/env", "env keys are [A-Za-z_][A-Za-z0-9_]*, values strings without NUL");
+                if (asprintf(&p->env[ne++], "%s=%s", key, val) < 0)
+                        return -ENOMEM;
+                has_path = has_path || strcmp(key, "PATH") == 0;
+        }
+        if (!has_path && !(p->env[ne++] = strdup(DEFAULT_PATH)))
+                return -ENOMEM;
+        s->env = p->env;
+
+        s->ns = SPAWN_NS_DEFAULT;
+        json_t *ns = json_object_get(body, "namespaces");
+        if (ns) {
+                if (!json_is_array(ns))
+                        return bad(err, "/namespaces", "namespaces must be an array");
+                s->ns = 0;
+                json_array_foreach (ns, i, v) {
+                        SpawnNs one;
+                        const char *name = cg_json_plain_string(v);
+                        if (!name || spawn_ns_from_name(name, &one) < 0)
+                                return bad(err, "/namespaces", "namespaces are pid, mount, uts, ipc, net and user");
+                        s->ns |= one;
+                }
+        }
+        json_t *names = json_array();
+        for (unsigned bit = 1; bit <= SPAWN_NS_USER; bit <<= 1)
+                if (s->ns & bit)
+                        json_array_append_new(names, json_string(spawn_ns_name((SpawnNs)bit)));
+        p->spec.namespaces_json = json_dumps(names, JSON_COMPACT);
+        json_decref(names);
+        p->spec.argv_json = json_dumps(argv, JSON_COMPACT);
+
+        json_t *h = json_object_get(body, "hostname");
+        if (h && !json_is_null(h)) {
+                s->hostname = cg_json_plain_string(h);
+                if (!s->hostname || !valid_hostname(s->hostname))
+                        return bad(err, "/hostname", "a hostname is 1 to 64 letters, digits, '-' and '.'");
+                if (!(s->ns & SPAWN_NS_UTS))
+                        return bad(err, "/hostname", "a hostname needs the uts namespace");
+        }
+        json_t *cwd = json_object_get(body, "cwd");
+        if (cwd && !json_is_null(cwd) && !plain_path(s->cwd = cg_json_plain_string(cwd)))
+                return bad(err, "/cwd", "cwd must be an absolute path");
+        json_t *root = json_object_get(body, "rootfs");
+        if (root && !json_is_null(root)) {
+                struct stat st;
+                s->rootfs = cg_json_plain_string(root);
+                if (!plain_path(s->rootfs))
+                        return bad(err, "/rootfs", "rootfs must be an absolute path");
+                if (stat(s->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
+                        return bad(err, "/rootfs", "rootfs is not a directory on this host");
+                if (!(s->ns & SPAWN_NS_MOUNT))
+                        return bad(err, "/rootfs", "a rootfs needs the mount namespace");
+        }
+        const char *user = cg_json_plain_string(json_object_get(body, "user"));
+        if (json_object_get(body, "user") && (!user || resolve_user(user, &s->uid, &s->gid) < 0))
+                return bad(err, "/user", "no such user on this host");
+        const char *group = cg_json_plain_string(json_object_get(body, "group"));
+        if (json_object_get(body, "group") && (!group || resolve_group(group, &s->gid) < 0))
+                return bad(err, "/group", "no such group on this host");
+        return p->spec.argv_json && p->spec.namespaces_json ? 0 : -ENOMEM;
+}
+
+static bool known(const char *name, HttpResponse *resp) {
+        if (cg_name_is_valid(name))
+                return true;
+        api_reply_error(resp, -ENOENT, &(CgError){"not_found", "no such group", ""});
+        return false;
+}
+
+static bool parse_id(const char *s, int64_t *ret, HttpResponse *resp) {
+        char *end;
+        long long v = strtoll(s, &end, 10);
+        if (s[0] >= '1' && s[0] <= '9' && *end == '\0' && v > 0) {
+                *ret = v;
+                return true;
+        }
+        api_reply_error(resp, -ENOENT, &(CgError){"not_found", "no such process", ""});
+        return false;
+}
+
+void api_processes_start(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp) {
+        Parsed p = {0};
+        CgError err = {0};
+        StoreProcess proc;
+        if (!known(name, resp) || !(p.body = api_body_object(req, resp)))
+                return;
+        int r = parse_spec(p.body, &p, &err);
+        if (r >= 0)
+                r = processes_start(api->processes, name, &p.spec, &proc, &err);
+        parsed_done(&p);
+        reply_process(resp, 201, r, &proc, &err);
+}
+
+void api_processes_list(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp) {
+        CgError err = {0};
+        StoreProcess *v = NULL;
+        size_t n = 0;
+        if (!known(name, resp))
+                return;
+        int r = processes_list(api->processes, name, &v, &n, &err);
+        if (r < 0) {
+                api_reply_error(resp, r, &err);
+                return;
+        }
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++) {
+                json_array_append_new(arr, process_json(&v[i]));
+                store_process_clear(&v[i]);
+        }
+        free(v);
+        api_reply_json(resp, 200, json_pack("{s:o}", "processes", arr));
+}
+
+void api_processes_get(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp) {
+        CgError err = {0};
+        StoreProcess p;
+        int64_t pid;
+        if (!known(name, resp) || !parse_id(id, &pid, resp))
+                return;
+        int r = processes_get(api->processes, name, pid, &p, &err);
+        reply_process(resp, 200, r, &p, &err);
+}
+
+/* "TERM", "SIGTERM" or a number from 1 to 64. */
+static int parse_signal(const char *s) {
+        static const struct {
+                const char *name;
+                int sig;
+        } table[] = {{"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
+                     {"USR1", SIGUSR1}, {"USR2", SIGUSR2},   {"TERM", SIGTERM}, {"CONT", SIGCONT},
+                     {"STOP", SIGSTOP}, {"WINCH", SIGWINCH}, {"ALRM", SIGALRM}};
+        if (strncmp(s, "SIG", 3) == 0)
+                s += 3;
+        for (size_t i = 0; i < sizeof table / sizeof *table; i++)
+                if (strcmp(s, table[i].name) == 0)
+                        return table[i].sig;
+        char *end;
+        long n = strtol(s, &end, 10);
+        return s[0] >= '1' && s[0] <= '9' && *end == '\0' && n >= 1 && n <= 64 ? (int)n : -EINVAL;
+}
+
+void api_processes_signal(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp) {
+        CgError err = {0};
+        StoreProcess p;
+        int64_t pid;
+        if (!known(name, resp) || !parse_id(id, &pid, resp))
+                return;
+        json_t *body = api_body_object(req, resp);
+        if (!body)
+                return;
+        const char *sig = cg_json_plain_string(json_object_get(body, "signal"));
+        int s = sig && json_object_size(body) == 1 ? parse_signal(sig) : -EINVAL;
+        json_decref(body);
+        int r =
+            s < 0 ? cg_error_set(&err, -EINVAL, "invalid_value", "/signal", "signal is a name such as TERM or a number")
+                  : processes_signal(api->processes, name, pid, s, &p, &err);
+        reply_process(resp, 200, r, &p, &err);
+}
+
+void api_processes_log(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp) {
+        CgError err = {0};
+        int64_t pid;
+        char *text = NULL;
+        size_t len = 0;
+        if (!known(name, resp) || !parse_id(id, &pid, resp))
+                return;
+        const char *stream = http_query(req, "stream"), *tail = http_query(req, "tail");
+        if (stream && strcmp(stream, "stdout") != 0 && strcmp(stream, "stderr") != 0) {
+                api_reply_error(resp, -EBADMSG, &(CgError){"invalid_query", "stream is stdout or stderr", "stream"});
+                return;
+        }
+        char *end = NULL;
+        long n = tail ? strtol(tail, &end, 10) : 0;
+        if (tail && (!tail[0] || *end || n < 0 || n > 100000)) {
+                api_reply_error(resp, -EBADMSG,
+                                &(CgError){"invalid_query", "tail is a line count up to 100000", "tail"});
+                return;
+        }
+        int r = processes_log(api->processes, name, pid, stream && strcmp(stream, "stderr") == 0, (unsigned)n, &text,
+                              &len, &err);
+        if (r < 0) {
+                api_reply_error(resp, r, &err);
+                return;
+        }
+        resp->status = 200;
+        resp->content_type = "text/plain; charset=utf-8";
+        resp->body = text;
+        resp->len = len;
+        http_response_header(resp, "Cache-Control", "no-store");
+}

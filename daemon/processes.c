@@ -1,0 +1,283 @@
+#include "processes.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "cg-util.h"
+
+static void unlockp(pthread_mutex_t **m) {
+        if (*m)
+                pthread_mutex_unlock(*m);
+}
+#define LOCKED(ps)                                                       \
+        _cleanup_(unlockp) pthread_mutex_t *_lock = &(ps)->groups->lock; \
+        pthread_mutex_lock(_lock)
+
+static void file_path(Processes *ps, char *buf, size_t size, int64_t id, const char *what) {
+        snprintf(buf, size, "%s/processes/%" PRId64 ".%s", ps->state_dir, id, what);
+}
+
+/* Whether the shim we started is still the process with that pid (not a reused pid, not a
+ * zombie waiting for whoever inherited it). */
+static bool shim_alive(pid_t pid, uint64_t start) {
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+        if (n <= 0)
+                return false;
+        buf[n] = '\0';
+        const char *p = strrchr(buf, ')');
+        if (!p || p[2] == 'Z' || p[2] == 'X')
+                return false;
+        return spawn_start_time(pid) == start;
+}
+
+/* Records how a process ended, from the shim's status file (a shim killed outright,
+ * as by a forced delete, wrote none: the process was killed). */
+static void record_end(Processes *ps, const StoreProcess *p) {
+        char path[4096];
+        bool exited;
+        int code;
+        file_path(ps, path, sizeof path, p->id, "status");
+        int r = spawn_read_status(path, &exited, &code);
+        StoreProcState st = r < 0 ? STORE_PROC_KILLED : exited ? STORE_PROC_EXITED : STORE_PROC_KILLED;
+        r = store_process_end(ps->groups->store, p->id, st,
+                              r < 0    ? -1
+                              : exited ? code
+                                       : -1,
+                              r < 0    ? SIGKILL
+                              : exited ? -1
+                                       : code,
+                              cg_now_usec(CLOCK_REALTIME));
+        if (r < 0 && r != -ENOENT)
+                fprintf(stderr, "cgwardend: recording the end of process %" PRId64 ": %s\n", p->id, strerror(-r));
+}
+
+static void reap_locked(Processes *ps) {
+        StoreProcess *v = NULL;
+        size_t n = 0;
+        if (store_process_list(ps->groups->store, NULL, &v, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                /* Our own children are reaped here; shims from before a restart belong to init. */
+                pid_t w = waitpid(v[i].shim_pid, NULL, WNOHANG);
+                if (w == v[i].shim_pid || !shim_alive(v[i].shim_pid, v[i].shim_start))
+                        record_end(ps, &v[i]);
+                store_process_clear(&v[i]);
+        }
+        free(v);
+}
+
+void processes_reap(Processes *ps) {
+        LOCKED(ps);
+        reap_locked(ps);
+}
+
+static void *monitor(void *arg) {
+        Processes *ps = arg;
+        while (!ps->stop) {
+                processes_reap(ps);
+                usleep(100000);
+        }
+        return NULL;
+}
+
+int processes_init(Processes *ps, Groups *groups, const char *state_dir) {
+        char dir[4096];
+        *ps = (Processes){.groups = groups};
+        snprintf(ps->state_dir, sizeof ps->state_dir, "%s", state_dir);
+        snprintf(dir, sizeof dir, "%s/processes", state_dir);
+        /* mkdir -p: every missing level, 0700 (logs may hold secrets). */
+        for (char *p = dir + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = '\0';
+                if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                        return -errno;
+                *p = '/';
+        }
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        processes_reap(ps); /* what ended while we were away */
+        int r = -pthread_create(&ps->monitor, NULL, monitor, ps);
+        ps->monitor_started = r == 0;
+        return r;
+}
+
+void processes_done(Processes *ps) {
+        ps->stop = true;
+        if (ps->monitor_started)
+                pthread_join(ps->monitor, NULL);
+}
+
+static int open_log(const char *path) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+        return fd < 0 ? -errno : fd;
+}
+
+static int place(void *userdata, pid_t pid, CgError *err) {
+        const char **ctx = userdata;
+        return groups_place_locked((Groups *)ctx[0], ctx[1], pid, err);
+}
+
+int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProcess *ret, CgError *err) {
+        char out[4096], errp[4096], status[4096], tag[64];
+        StoreGroup g;
+        LOCKED(ps);
+        int r = store_group_get(ps->groups->store, group, &g);
+        if (r == -ENOENT)
+                return cg_error_set(err, -ENOENT, "not_found", NULL, "no such group");
+        /* The id is known only after the insert: write under a temporary name, rename after. */
+        snprintf(tag, sizeof tag, "new-%" PRIu64, cg_now_usec(CLOCK_MONOTONIC));
+        snprintf(out, sizeof out, "%s/processes/%s.stdout", ps->state_dir, tag);
+        snprintf(errp, sizeof errp, "%s/processes/%s.stderr", ps->state_dir, tag);
+        snprintf(status, sizeof status, "%s/processes/%s.status", ps->state_dir, tag);
+        _cleanup_close_ int ofd = open_log(out), efd = open_log(errp);
+        if (ofd < 0 || efd < 0)
+                return cg_error_set(err, ofd < 0 ? ofd : efd, "spawn_failed", NULL, "cannot create the log files");
+        spec->spawn.stdout_fd = ofd;
+        spec->spawn.stderr_fd = efd;
+        spec->spawn.status_path = status;
+
+        SpawnResult res;
+        const void *ctx[2] = {ps->groups, group};
+        r = spawn_start(&spec->spawn, place, ctx, &res, err);
+        if (r < 0) {
+                unlink(out), unlink(errp);
+                return r;
+        }
+        StoreProcess p = {
+            .pid = res.pid,
+            .ns_pid = res.ns_pid,
+            .shim_pid = res.shim_pid,
+            .shim_start = res.shim_start,
+            .argv_json = spec->argv_json,
+            .namespaces_json = spec->namespaces_json,
+            .started_usec = cg_now_usec(CLOCK_REALTIME),
+            .exit_code = -1,
+            .signal = -1,
+        };
+        snprintf(p.group, sizeof p.group, "%s", group);
+        snprintf(p.hostname, sizeof p.hostname, "%s", spec->spawn.hostname ? spec->spawn.hostname : "");
+        r = store_process_insert(ps->groups->store, &p);
+        if (r < 0) {
+                kill(res.shim_pid, SIGKILL);
+                return cg_error_set(err, r, "store_error", NULL, "the database refused the process");
+        }
+        /* The shim writes the status file by the name it was given: link the final name to it
+         * by renaming the logs and pointing a symlink at the pending status name. */
+        char final[4096];
+        file_path(ps, final, sizeof final, p.id, "stdout");
+        (void)rename(out, final);
+        file_path(ps, final, sizeof final, p.id, "stderr");
+        (void)rename(errp, final);
+        file_path(ps, final, sizeof final, p.id, "status");
+        (void)symlink(status, final);
+        return store_process_get(ps->groups->store, p.id, ret);
+}
+
+static int get_locked(Processes *ps, const char *group, int64_t id, StoreProcess *ret, CgError *err) {
+        int r = store_process_get(ps->groups->store, id, ret);
+        if (r == 0 && strcmp(ret->group, group) != 0) {
+                store_process_clear(ret);
+                r = -ENOENT;
+        }
+        if (r == -ENOENT)
+                return cg_error_set(err, -ENOENT, "not_found", NULL, "no such process in this group");
+        return r < 0 ? cg_error_set(err, r, "store_error", NULL, "reading the process failed") : 0;
+}
+
+int processes_list(Processes *ps, const char *group, StoreProcess **ret, size_t *ret_n, CgError *err) {
+        StoreGroup g;
+        LOCKED(ps);
+        reap_locked(ps);
+        int r = store_group_get(ps->groups->store, group, &g);
+        if (r == -ENOENT)
+                return cg_error_set(err, -ENOENT, "not_found", NULL, "no such group");
+        r = store_process_list(ps->groups->store, group, ret, ret_n);
+        return r < 0 ? cg_error_set(err, r, "store_error", NULL, "listing processes failed") : 0;
+}
+
+int processes_get(Processes *ps, const char *group, int64_t id, StoreProcess *ret, CgError *err) {
+        LOCKED(ps);
+        reap_locked(ps);
+        return get_locked(ps, group, id, ret, err);
+}
+
+int processes_signal(Processes *ps, const char *group, int64_t id, int sig, StoreProcess *ret, CgError *err) {
+        LOCKED(ps);
+        reap_locked(ps);
+        int r = get_locked(ps, group, id, ret, err);
+        if (r < 0)
+                return r;
+        if (ret->state != STORE_PROC_RUNNING || !shim_alive(ret->shim_pid, ret->shim_start)) {
+                store_process_clear(ret);
+                return cg_error_set(err, -EBUSY, "not_running", NULL, "the process has ended");
+        }
+        if (kill(ret->pid, sig) < 0) {
+                r = -errno;
+                store_process_clear(ret);
+                return cg_error_set(err, r, "signal_failed", NULL, "kill: %s", strerror(-r));
+        }
+        if (sig == SIGKILL || sig == SIGTERM) { /* let a quick end show in the answer */
+                for (int i = 0; i < 20 && shim_alive(ret->shim_pid, ret->shim_start); i++)
+                        usleep(5000);
+                (void)waitpid(ret->shim_pid, NULL, WNOHANG);
+                reap_locked(ps);
+                store_process_clear(ret);
+                return get_locked(ps, group, id, ret, err);
+        }
+        return 0;
+}
+
+int processes_log(Processes *ps, const char *group, int64_t id, bool stderr_, unsigned tail, char **ret,
+                  size_t *ret_len, CgError *err) {
+        StoreProcess p;
+        char path[4096];
+        {
+                LOCKED(ps);
+                int r = get_locked(ps, group, id, &p, err);
+                if (r < 0)
+                        return r;
+                store_process_clear(&p);
+        }
+        file_path(ps, path, sizeof path, id, stderr_ ? "stderr" : "stdout");
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return cg_error_set(err, -ENOENT, "not_found", NULL, "this process has no log");
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        const off_t cap = 1024 * 1024;
+        off_t from = st.st_size > cap ? st.st_size - cap : 0;
+        size_t len = (size_t)(st.st_size - from);
+        char *buf = malloc(len + 1);
+        if (!buf)
+                return -ENOMEM;
+        ssize_t n = pread(fd, buf, len, from);
+        if (n < 0) {
+                free(buf);
+                return -errno;
+        }
+        len = (size_t)n;
+        size_t start = 0;
+        if (tail > 0) { /* the last `tail` lines; a final newline ends a line, not starts one */
+                unsigned lines = 0;
+                for (size_t i = len; i > 0; i--)
+                        if (buf[i - 1] == '\n' && i != len && ++lines == tail) {
+                                start = i;
+                                break;
+                        }
+        }
+        memmove(buf, buf + start, len - start);
+        *ret_len = len - start;
+        buf[*ret_len] = '\0';
+        *ret = buf;
+        return 0;
+}

@@ -1,0 +1,38 @@
+/* Processes started in groups: spawn, track in SQLite, notice their end (also across a
+ * daemon restart, through the shim's status file), signal, read their logs. */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "groups.h"
+#include "spawn.h"
+
+typedef struct Processes {
+        Groups *groups; /* its lock also guards our use of the store */
+        char state_dir[3072];
+        pthread_t monitor;
+        bool monitor_started;
+        volatile bool stop;
+} Processes;
+
+/* What a caller asked to run, already parsed and checked (api-processes.c). */
+typedef struct ProcSpec {
+        SpawnSpec spawn; /* fds and status_path are filled in by processes_start */
+        char *argv_json; /* for the store */
+        char *namespaces_json;
+} ProcSpec;
+
+/* Starts watching; re-attaches to processes that were running before a restart. */
+int processes_init(Processes *ps, Groups *groups, const char *state_dir);
+void processes_done(Processes *ps);
+
+int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProcess *ret, CgError *err);
+int processes_list(Processes *ps, const char *group, StoreProcess **ret, size_t *ret_n, CgError *err);
+int processes_get(Processes *ps, const char *group, int64_t id, StoreProcess *ret, CgError *err);
+int processes_signal(Processes *ps, const char *group, int64_t id, int sig, StoreProcess *ret, CgError *err);
+/* The log's last `tail` lines (0: all, up to 1 MiB). *ret is malloc'd. */
+int processes_log(Processes *ps, const char *group, int64_t id, bool stderr_, unsigned tail, char **ret,
+                  size_t *ret_len, CgError *err);
+/* Checks every running process now (the monitor does it every 100 ms). */
+void processes_reap(Processes *ps);

@@ -1,0 +1,380 @@
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <grp.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cg-util.h"
+
+static const struct {
+        const char *name;
+        SpawnNs ns;
+        int flag;
+} ns_table[] = {
+    {"pid", SPAWN_NS_PID, CLONE_NEWPID}, {"mount", SPAWN_NS_MOUNT, CLONE_NEWNS}, {"uts", SPAWN_NS_UTS, CLONE_NEWUTS},
+    {"ipc", SPAWN_NS_IPC, CLONE_NEWIPC}, {"net", SPAWN_NS_NET, CLONE_NEWNET},    {"user", SPAWN_NS_USER, CLONE_NEWUSER},
+};
+
+int spawn_ns_from_name(const char *name, SpawnNs *ret) {
+        for (size_t i = 0; i < ELEMENTSOF(ns_table); i++)
+                if (strcmp(name, ns_table[i].name) == 0) {
+                        *ret = ns_table[i].ns;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+const char *spawn_ns_name(SpawnNs ns) {
+        for (size_t i = 0; i < ELEMENTSOF(ns_table); i++)
+                if (ns_table[i].ns == ns)
+                        return ns_table[i].name;
+        return "?";
+}
+
+/* What the shim, the init and the command tell the daemon on the report pipe. */
+enum { MSG_INIT_PID, MSG_NS_PID, MSG_NEED_MAPS, MSG_FAIL };
+enum {
+        STAGE_NAMESPACES,
+        STAGE_FORK,
+        STAGE_MOUNTS,
+        STAGE_HOSTNAME,
+        STAGE_ROOTFS,
+        STAGE_PROC,
+        STAGE_CWD,
+        STAGE_IDS,
+        STAGE_EXEC
+};
+static const char *const stage_names[] = {
+    "creating namespaces",  "forking",        "making mounts private", "setting the hostname",
+    "entering the rootfs",  "mounting /proc", "changing directory",    "changing user",
+    "executing the command"};
+
+typedef struct Msg {
+        int32_t type, a, b;
+} Msg;
+
+static void say(int fd, int32_t type, int32_t a, int32_t b) {
+        Msg m = {type, a, b};
+        (void)!write(fd, &m, sizeof m);
+}
+
+static _Noreturn void fail(int rep, int stage) {
+        say(rep, MSG_FAIL, stage, errno);
+        _exit(127);
+}
+
+/* pivot_root(2) into rootfs with the old root detached: the usual "pivot_root(".", ".")". */
+static int enter_rootfs(const char *rootfs) {
+        if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0 || chdir(rootfs) < 0)
+                return -errno;
+        if (syscall(SYS_pivot_root, ".", ".") == 0)
+                return umount2(".", MNT_DETACH) < 0 || chdir("/") < 0 ? -errno : 0;
+        /* An initramfs root cannot be pivoted away from (EINVAL): move the new root over it
+         * and chroot, as runc does with --no-pivot. */
+        if (errno != EINVAL || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 || chdir("/") < 0)
+                return -errno;
+        return 0;
+}
+
+/* The init: pid 1 of the new pid namespace. Reaps everything, forwards signals to the
+ * command and, when the command ends, hands its wait status to the shim. */
+static pid_t init_child;
+static void forward(int sig) {
+        if (init_child > 0)
+                kill(init_child, sig);
+}
+
+static _Noreturn void run_init(pid_t child, int status_fd) {
+        static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+        init_child = child;
+        for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
+                signal(sigs[i], forward);
+        for (;;) {
+                int st;
+                pid_t p = waitpid(-1, &st, 0);
+                if (p < 0 && errno == EINTR)
+                        continue;
+                if (p == child || p < 0) {
+                        int32_t raw = p == child ? st : 0;
+                        (void)!write(status_fd, &raw, sizeof raw);
+                        _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+                }
+        }
+}
+
+static _Noreturn void exec_command(const SpawnSpec *s, int rep) {
+        extern char **environ;
+        environ = (char **)s->env; /* execvp looks for PATH there */
+        execvp(s->argv[0], s->argv);
+        fail(rep, STAGE_EXEC);
+}
+
+/* Runs in the init (or in the command itself without a pid namespace). */
+static _Noreturn void setup_and_run(const SpawnSpec *s, int rep, int status_fd, int null_fd) {
+        if ((s->ns & SPAWN_NS_MOUNT) && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                fail(rep, STAGE_MOUNTS);
+        if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+                fail(rep, STAGE_HOSTNAME);
+        if (s->rootfs && enter_rootfs(s->rootfs) < 0)
+                fail(rep, STAGE_ROOTFS);
+        if ((s->ns & SPAWN_NS_PID) && (s->ns & SPAWN_NS_MOUNT)) {
+                (void)mkdir("/proc", 0555);
+                if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                        fail(rep, STAGE_PROC);
+        }
+        if (chdir(s->cwd ? s->cwd : "/") < 0)
+                fail(rep, STAGE_CWD);
+        if (setgroups(0, NULL) < 0 || setresgid(s->gid, s->gid, s->gid) < 0 || setresuid(s->uid, s->uid, s->uid) < 0)
+                fail(rep, STAGE_IDS);
+        if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(s->stdout_fd, STDOUT_FILENO) < 0 ||
+            dup2(s->stderr_fd, STDERR_FILENO) < 0)
+                fail(rep, STAGE_IDS);
+        if (!(s->ns & SPAWN_NS_PID)) {
+                say(rep, MSG_NS_PID, getpid(), 0);
+                exec_command(s, rep);
+        }
+        pid_t c = fork();
+        if (c < 0)
+                fail(rep, STAGE_FORK);
+        if (c == 0) {
+                close(status_fd);
+                exec_command(s, rep);
+        }
+        say(rep, MSG_NS_PID, c, 0);
+        close(rep);
+        run_init(c, status_fd);
+}
+
+static void write_status(const char *path, int st) {
+        char tmp[4096], line[32];
+        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+        int n = WIFSIGNALED(st) ? snprintf(line, sizeof line, "signal %d\n", WTERMSIG(st))
+                                : snprintf(line, sizeof line, "exit %d\n", WEXITSTATUS(st));
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return;
+        if (write(fd, line, (size_t)n) == n && fsync(fd) == 0)
+                (void)rename(tmp, path);
+        close(fd);
+}
+
+/* The shim: waits to be placed, makes the namespaces, starts the init, then stays in the
+ * host's namespaces to record how the command ended. */
+/* The daemon's other fds (its listening sockets, the database) must not live on in a shim
+ * that outlasts it: keep four at 3..6 and close the rest. */
+static void keep_fds(int *go, int *rep, SpawnSpec *s) {
+        int want[4] = {*go, *rep, s->stdout_fd, s->stderr_fd}, tmp[4];
+        for (int i = 0; i < 4; i++)
+                tmp[i] = fcntl(want[i], F_DUPFD_CLOEXEC, 1000);
+        for (int i = 0; i < 4; i++)
+                dup3(tmp[i], 3 + i, O_CLOEXEC);
+        close_range(7, ~0U, 0);
+        *go = 3, *rep = 4, s->stdout_fd = 5, s->stderr_fd = 6;
+}
+
+static _Noreturn void run_shim(const SpawnSpec *spec, int go, int rep) {
+        char c;
+        SpawnSpec copy = *spec, *s = &copy;
+        /* The daemon blocks SIGTERM/SIGINT (for sigwait) and ignores SIGPIPE; a command must
+         * start with neither, since exec keeps both the mask and ignored signals. */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        signal(sig, SIG_DFL);
+        keep_fds(&go, &rep, s);
+        int flags = 0, st_pipe[2], null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (read(go, &c, 1) != 1) /* the daemon could not place us: never run anything */
+                _exit(126);
+        for (size_t i = 0; i < ELEMENTSOF(ns_table); i++)
+                if (s->ns & ns_table[i].ns)
+                        flags |= ns_table[i].flag;
+        if (null_fd < 0 || pipe2(st_pipe, O_CLOEXEC) < 0 || unshare(flags) < 0)
+                fail(rep, STAGE_NAMESPACES);
+        if (s->ns & SPAWN_NS_USER) { /* the daemon writes our uid/gid maps, then lets us on */
+                say(rep, MSG_NEED_MAPS, 0, 0);
+                if (read(go, &c, 1) != 1)
+                        _exit(126);
+        }
+        close(go);
+        pid_t init = fork();
+        if (init < 0)
+                fail(rep, STAGE_FORK);
+        if (init == 0) {
+                close(st_pipe[0]);
+                setup_and_run(s, rep, st_pipe[1], null_fd);
+        }
+        close(st_pipe[1]);
+        say(rep, MSG_INIT_PID, init, 0);
+        close(rep);
+        setsid();
+        signal(SIGTERM, SIG_IGN);
+        signal(SIGINT, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
+        int st = 0;
+        while (waitpid(init, &st, 0) < 0 && errno == EINTR)
+                ;
+        int32_t raw;
+        if (read(st_pipe[0], &raw, sizeof raw) == sizeof raw) /* the command's own status */
+                st = raw;
+        write_status(s->status_path, st);
+        _exit(0);
+}
+
+static int write_file(const char *path, const char *value) {
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return write(fd, value, strlen(value)) == (ssize_t)strlen(value) ? 0 : -errno;
+}
+
+static int user_maps(pid_t pid) {
+        char path[64];
+        /* Root inside is root outside: the namespace isolates, the group limits. */
+        snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid);
+        int r = write_file(path, "0 0 4294967295");
+        snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid);
+        return r < 0 ? r : write_file(path, "0 0 4294967295");
+}
+
+uint64_t spawn_start_time(pid_t pid) {
+        char path[64], buf[1024];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+        if (n <= 0)
+                return 0;
+        buf[n] = '\0';
+        char *p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
+        unsigned long long v = 0;
+        if (!p ||
+            sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &v) != 1)
+                return 0;
+        return v;
+}
+
+/* The first child of pid: the command under its init. */
+static pid_t first_child(pid_t pid) {
+        char path[96], buf[64];
+        snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+        if (n <= 0)
+                return 0;
+        buf[n] = '\0';
+        return (pid_t)atoi(buf);
+}
+
+static int abort_start(pid_t shim, int r) {
+        kill(shim, SIGKILL);
+        while (waitpid(shim, NULL, 0) < 0 && errno == EINTR)
+                ;
+        return r;
+}
+
+int spawn_start(const SpawnSpec *spec, SpawnPlace place, void *userdata, SpawnResult *ret, CgError *err) {
+        int go[2], rep[2];
+        if (pipe2(go, O_CLOEXEC) < 0)
+                return cg_error_set(err, -errno, "spawn_failed", NULL, "pipe: %m");
+        if (pipe2(rep, O_CLOEXEC) < 0) {
+                int r = -errno;
+                close(go[0]);
+                close(go[1]);
+                return cg_error_set(err, r, "spawn_failed", NULL, "pipe: %s", strerror(-r));
+        }
+        pid_t shim = fork();
+        if (shim < 0) {
+                int r = -errno;
+                close(go[0]), close(go[1]), close(rep[0]), close(rep[1]);
+                return cg_error_set(err, r, "spawn_failed", NULL, "fork: %s", strerror(-r));
+        }
+        if (shim == 0) {
+                close(go[1]);
+                close(rep[0]);
+                run_shim(spec, go[0], rep[1]);
+        }
+        close(go[0]);
+        close(rep[1]);
+        _cleanup_close_ int gofd = go[1], repfd = rep[0];
+
+        int r = place(userdata, shim, err); /* into the group before anything of its own runs */
+        if (r < 0)
+                return abort_start(shim, r);
+        if (write(gofd, "g", 1) != 1)
+                return abort_start(shim, cg_error_set(err, -EIO, "spawn_failed", NULL, "the shim went away"));
+
+        SpawnResult res = {.shim_pid = shim};
+        pid_t init = 0;
+        uint64_t deadline = cg_now_usec(CLOCK_MONOTONIC) + 10 * 1000000u;
+        for (;;) { /* until EOF: the command's exec closed the last copy of the pipe */
+                Msg m;
+                struct pollfd p = {.fd = repfd, .events = POLLIN};
+                uint64_t now = cg_now_usec(CLOCK_MONOTONIC);
+                if (now >= deadline || poll(&p, 1, (int)((deadline - now) / 1000) + 1) == 0)
+                        return abort_start(shim, cg_error_set(err, -ETIMEDOUT, "spawn_failed", NULL,
+                                                              "the process did not start within 10 s"));
+                ssize_t n = read(repfd, &m, sizeof m);
+                if (n == 0)
+                        break;
+                if (n != sizeof m)
+                        continue;
+                if (m.type == MSG_FAIL) {
+                        int e = m.b > 0 ? m.b : EIO;
+                        const char *stage = m.a >= 0 && (size_t)m.a < ELEMENTSOF(stage_names) ? stage_names[m.a] : "?";
+                        /* What the caller asked for could not be done (no such program, rootfs,
+                         * directory or user): their mistake, so -EBADMSG; the errno stays in the text. */
+                        bool callers = m.a == STAGE_EXEC || m.a == STAGE_ROOTFS || m.a == STAGE_CWD ||
+                                       m.a == STAGE_IDS || m.a == STAGE_HOSTNAME;
+                        return abort_start(shim, cg_error_set(err, callers ? -EBADMSG : -e,
+                                                              m.a == STAGE_EXEC ? "exec_failed" : "spawn_failed",
+                                                              m.a == STAGE_EXEC ? "/argv/0" : NULL, "%s: %s", stage,
+                                                              strerror(e)));
+                }
+                if (m.type == MSG_NEED_MAPS) {
+                        r = user_maps(shim);
+                        if (r < 0 || write(gofd, "g", 1) != 1)
+                                return abort_start(shim, cg_error_set(err, r < 0 ? r : -EIO, "spawn_failed", NULL,
+                                                                      "writing the user namespace maps: %s",
+                                                                      strerror(r < 0 ? -r : EIO)));
+                } else if (m.type == MSG_INIT_PID)
+                        init = m.a;
+                else if (m.type == MSG_NS_PID)
+                        res.ns_pid = m.a;
+        }
+        if (init <= 0)
+                return abort_start(shim, cg_error_set(err, -EIO, "spawn_failed", NULL, "the shim ended early"));
+        res.pid = (spec->ns & SPAWN_NS_PID) ? first_child(init) : init;
+        if (res.pid <= 0)
+                res.pid = init; /* already gone: its end is in the status file */
+        res.shim_start = spawn_start_time(shim);
+        *ret = res;
+        return 0;
+}
+
+int spawn_read_status(const char *path, bool *ret_exited, int *ret_code) {
+        char buf[32], word[16];
+        int code;
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        bool ok = fgets(buf, sizeof buf, f) != NULL;
+        fclose(f);
+        if (!ok || sscanf(buf, "%15s %d", word, &code) != 2)
+                return -EBADMSG;
+        *ret_exited = strcmp(word, "exit") == 0;
+        *ret_code = code;
+        return 0;
+}
