@@ -269,6 +269,13 @@ int groups_attach(Groups *gs, const char *name, pid_t pid, GroupView *ret, CgErr
         return r < 0 ? r : fill_view(gs, &g, &c.path, ret);
 }
 
+int groups_placement_fds_locked(Groups *gs, const char *name, int *ret_fds, size_t max, CgError *err) {
+        StoreGroup g;
+        Chain c;
+        int r = load(gs, name, &g, &c, err);
+        return r < 0 ? r : gs->driver->ops->placement_fds(gs->driver, &c.path, ret_fds, max, err);
+}
+
 int groups_place_locked(Groups *gs, const char *name, pid_t pid, CgError *err) {
         StoreGroup g;
         Chain c;

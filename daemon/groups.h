@@ -37,6 +37,10 @@ int groups_freeze(Groups *gs, const char *name, bool freeze, GroupView *ret, CgE
 int groups_attach(Groups *gs, const char *name, pid_t pid, GroupView *ret, CgError *err);
 int groups_delete(Groups *gs, const char *name, bool force, CgError *err);
 
+/* The group's placement files (see CgDriverOps.placement_fds); for the spawner, which holds
+ * gs->lock already. */
+int groups_placement_fds_locked(Groups *gs, const char *name, int *ret_fds, size_t max, CgError *err);
+
 /* Puts pid into the group; for the spawner, which holds gs->lock already. */
 int groups_place_locked(Groups *gs, const char *name, pid_t pid, CgError *err);
 

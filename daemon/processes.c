@@ -145,9 +145,17 @@ int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProce
         spec->spawn.stderr_fd = efd;
         spec->spawn.status_path = status;
 
+        int place_fds[_CG_CTRL_COUNT];
+        r = groups_placement_fds_locked(ps->groups, group, place_fds, ELEMENTSOF(place_fds), err);
+        if (r < 0)
+                return r;
+        spec->spawn.place_fds = place_fds;
+        spec->spawn.n_place_fds = (size_t)r;
         SpawnResult res;
         const void *ctx[2] = {ps->groups, group};
         r = spawn_start(&spec->spawn, place, ctx, &res, err);
+        for (size_t i = 0; i < spec->spawn.n_place_fds; i++)
+                close(place_fds[i]);
         if (r < 0) {
                 unlink(out), unlink(errp);
                 return r;

@@ -488,6 +488,24 @@ static int v1_attach(CgDriver *drv, const CgGroupPath *g, pid_t pid, CgError *er
         return 0;
 }
 
+static int v1_placement_fds(CgDriver *drv, const CgGroupPath *g, int *ret_fds, size_t max, CgError *err) {
+        DriverV1 *d = v1(drv);
+        size_t n = 0;
+        for (size_t i = 0; i < d->nh && n < max; i++) {
+                _cleanup_close_ int fd = open_group(&d->h[i], g, false);
+                int t = fd < 0 ? fd : openat(fd, "tasks", O_WRONLY | O_CLOEXEC);
+                if (t < 0) {
+                        int r = fd < 0 ? fd : -errno;
+                        while (n > 0)
+                                close(ret_fds[--n]);
+                        return cg_error_set(err, r, "cgroupfs_error", NULL, "opening tasks in %s: %s", d->h[i].mount,
+                                            strerror(-r));
+                }
+                ret_fds[n++] = t;
+        }
+        return (int)n;
+}
+
 static int read_freezer(DriverV1 *d, const CgGroupPath *g, int fd, CgFreezeState *ret) {
         char buf[32];
         (void)d;
@@ -679,6 +697,7 @@ static const CgDriverOps v1_ops = {
     .create = v1_create,
     .exists = v1_exists,
     .apply_limits = v1_apply_limits,
+    .placement_fds = v1_placement_fds,
     .attach = v1_attach,
     .freeze = v1_freeze,
     .thaw = v1_thaw,

@@ -364,6 +364,17 @@ static int v2_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *
         return 0;
 }
 
+static int v2_placement_fds(CgDriver *drv, const CgGroupPath *g, int *ret_fds, size_t max, CgError *err) {
+        _cleanup_close_ int fd = open_group(v2(drv), g);
+        int p = fd < 0 ? fd : max == 0 ? -ENOBUFS : openat(fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+        if (p < 0) {
+                int r = fd < 0 ? fd : -errno;
+                return cg_error_set(err, r, "cgroupfs_error", NULL, "opening cgroup.procs: %s", strerror(-r));
+        }
+        ret_fds[0] = p;
+        return 1;
+}
+
 static int v2_attach(CgDriver *drv, const CgGroupPath *g, pid_t pid, CgError *err) {
         DriverV2 *d = v2(drv);
         char value[32];
@@ -564,6 +575,7 @@ static const CgDriverOps v2_ops = {
     .create = v2_create,
     .exists = v2_exists,
     .apply_limits = v2_apply_limits,
+    .placement_fds = v2_placement_fds,
     .attach = v2_attach,
     .freeze = v2_freeze,
     .thaw = v2_thaw,

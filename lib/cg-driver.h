@@ -62,6 +62,11 @@ typedef struct CgDriverOps {
          * writes only what differs; *ret_written (optional) gets a CG_LIMIT_BIT mask. */
         int (*apply_limits)(CgDriver *d, const CgGroupPath *g, const CgLimits *want, unsigned flags,
                             uint32_t *ret_written, CgError *err);
+        /* Opens, for writing, the files through which a new single-threaded process puts
+         * itself into the group by writing "0" (v1: tasks of each hierarchy; v2: cgroup.procs).
+         * A process placing itself avoids the RCU grace period an attach from outside can
+         * wait for (PERFORMANCE.md). Returns the number of fds (O_CLOEXEC) or -errno. */
+        int (*placement_fds)(CgDriver *d, const CgGroupPath *g, int *ret_fds, size_t max, CgError *err);
         /* Moves a process with all its threads. -ESRCH if it does not exist. */
         int (*attach)(CgDriver *d, const CgGroupPath *g, pid_t pid, CgError *err);
         /* Return only once the kernel reports FROZEN / THAWED; -EBUSY if it does not in time. */

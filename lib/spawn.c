@@ -46,6 +46,7 @@ const char *spawn_ns_name(SpawnNs ns) {
 /* What the shim, the init and the command tell the daemon on the report pipe. */
 enum { MSG_INIT_PID, MSG_NS_PID, MSG_NEED_MAPS, MSG_FAIL };
 enum {
+        STAGE_PLACE,
         STAGE_NAMESPACES,
         STAGE_FORK,
         STAGE_MOUNTS,
@@ -56,10 +57,10 @@ enum {
         STAGE_IDS,
         STAGE_EXEC
 };
-static const char *const stage_names[] = {
-    "creating namespaces",  "forking",        "making mounts private", "setting the hostname",
-    "entering the rootfs",  "mounting /proc", "changing directory",    "changing user",
-    "executing the command"};
+static const char *const stage_names[] = {"entering the group",    "creating namespaces",  "forking",
+                                          "making mounts private", "setting the hostname", "entering the rootfs",
+                                          "mounting /proc",        "changing directory",   "changing user",
+                                          "executing the command"};
 
 typedef struct Msg {
         int32_t type, a, b;
@@ -195,6 +196,11 @@ static _Noreturn void run_shim(const SpawnSpec *spec, int go, int rep) {
         for (int sig = 1; sig < NSIG; sig++)
                 if (sig != SIGKILL && sig != SIGSTOP)
                         signal(sig, SIG_DFL);
+        /* Into the group before anything else: one write of "0" per file, single-threaded. */
+        for (size_t i = 0; i < s->n_place_fds; i++)
+                if (write(s->place_fds[i], "0", 1) != 1)
+                        fail(rep, STAGE_PLACE);
+        s->n_place_fds = 0;
         keep_fds(&go, &rep, s);
         int flags = 0, st_pipe[2], null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (read(go, &c, 1) != 1) /* the daemon could not place us: never run anything */
@@ -310,7 +316,7 @@ int spawn_start(const SpawnSpec *spec, SpawnPlace place, void *userdata, SpawnRe
         close(rep[1]);
         _cleanup_close_ int gofd = go[1], repfd = rep[0];
 
-        int r = place(userdata, shim, err); /* into the group before anything of its own runs */
+        int r = spec->n_place_fds ? 0 : place(userdata, shim, err); /* into the group before anything runs */
         if (r < 0)
                 return abort_start(shim, r);
         if (write(gofd, "g", 1) != 1)

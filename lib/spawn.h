@@ -38,9 +38,12 @@ typedef struct SpawnSpec {
         const char *rootfs;   /* absolute directory or NULL; needs SPAWN_NS_MOUNT */
         int stdout_fd, stderr_fd;
         const char *status_path; /* the shim writes "exit N" or "signal N" here */
+        const int *place_fds;    /* if any: the shim writes "0" to each (cg driver's placement_fds) */
+        size_t n_place_fds;
 } SpawnSpec;
 
-/* Called with the shim's pid while it waits; must put it into the group (or fail). */
+/* Called with the shim's pid while it waits; must put it into the group (or fail). Used
+ * when the spec has no place_fds. */
 typedef int (*SpawnPlace)(void *userdata, pid_t pid, CgError *err);
 
 typedef struct SpawnResult {
