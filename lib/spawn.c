@@ -158,31 +158,35 @@ static _Noreturn void setup_and_run(const SpawnSpec *s, int rep, int status_fd, 
         run_init(c, status_fd);
 }
 
-static void write_status(const char *path, int st) {
+static int status_dir = -1;
+static const char *status_name;
+
+static void write_status(int st) {
         char tmp[4096], line[32];
-        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+        snprintf(tmp, sizeof tmp, "%s.tmp", status_name);
         int n = WIFSIGNALED(st) ? snprintf(line, sizeof line, "signal %d\n", WTERMSIG(st))
                                 : snprintf(line, sizeof line, "exit %d\n", WEXITSTATUS(st));
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        int fd = openat(status_dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd < 0)
                 return;
         if (write(fd, line, (size_t)n) == n && fsync(fd) == 0)
-                (void)rename(tmp, path);
+                (void)renameat(status_dir, tmp, status_dir, status_name);
         close(fd);
 }
 
 /* The shim: waits to be placed, makes the namespaces, starts the init, then stays in the
  * host's namespaces to record how the command ended. */
 /* The daemon's other fds (its listening sockets, the database) must not live on in a shim
- * that outlasts it: keep four at 3..6 and close the rest. */
-static void keep_fds(int *go, int *rep, SpawnSpec *s) {
-        int want[4] = {*go, *rep, s->stdout_fd, s->stderr_fd}, tmp[4];
-        for (int i = 0; i < 4; i++)
-                tmp[i] = fcntl(want[i], F_DUPFD_CLOEXEC, 1000);
-        for (int i = 0; i < 4; i++)
-                dup3(tmp[i], 3 + i, O_CLOEXEC);
-        close_range(7, ~0U, 0);
-        *go = 3, *rep = 4, s->stdout_fd = 5, s->stderr_fd = 6;
+ * that outlasts it: keep ours at 3.. and close the rest. */
+static void keep_fds(int **fds, size_t n) {
+        int tmp[8];
+        for (size_t i = 0; i < n; i++)
+                tmp[i] = fcntl(*fds[i], F_DUPFD_CLOEXEC, 1000);
+        for (size_t i = 0; i < n; i++) {
+                dup3(tmp[i], 3 + (int)i, O_CLOEXEC);
+                *fds[i] = 3 + (int)i;
+        }
+        close_range(3 + (unsigned)n, ~0U, 0);
 }
 
 static _Noreturn void run_shim(const SpawnSpec *spec, int go, int rep) {
@@ -201,7 +205,19 @@ static _Noreturn void run_shim(const SpawnSpec *spec, int go, int rep) {
                 if (write(s->place_fds[i], "0", 1) != 1)
                         fail(rep, STAGE_PLACE);
         s->n_place_fds = 0;
-        keep_fds(&go, &rep, s);
+        /* The status goes through a directory fd: once the init pivots into a rootfs, every
+         * process of the mount namespace, this shim included, has that root. */
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", s->status_path);
+        char *slash = strrchr(dir, '/');
+        if (!slash)
+                fail(rep, STAGE_NAMESPACES);
+        *slash = '\0';
+        status_name = slash + 1 - dir + s->status_path;
+        status_dir = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (status_dir < 0)
+                fail(rep, STAGE_NAMESPACES);
+        keep_fds((int *[]){&go, &rep, &s->stdout_fd, &s->stderr_fd, &status_dir}, 5);
         int flags = 0, st_pipe[2], null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (read(go, &c, 1) != 1) /* the daemon could not place us: never run anything */
                 _exit(126);
@@ -236,7 +252,7 @@ static _Noreturn void run_shim(const SpawnSpec *spec, int go, int rep) {
         int32_t raw;
         if (read(st_pipe[0], &raw, sizeof raw) == sizeof raw) /* the command's own status */
                 st = raw;
-        write_status(s->status_path, st);
+        write_status(st);
         _exit(0);
 }
 

@@ -63,6 +63,7 @@ echo inside >"$ROOTFS/marker"
 run box "{\"argv\":[\"/bin/sh\",\"-c\",\"cat /marker; ls /; echo pid=\$\$\"],\"rootfs\":\"$ROOTFS\",\"hostname\":\"bb\"}"
 check "a rootfs start answers 201" is 201
 wait_end box "$ID"
+check "the end of a process in a rootfs is recorded (exit 0)" has '"state":"exited","exit_code":0,' 
 out=$(logof box "$ID")
 check "the rootfs is /" grep -qx "inside" <<<"$out"
 check "nothing of the host's / is visible" bash -c '! grep -qx "usr" <<<"$0"' "$out"
