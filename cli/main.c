@@ -131,6 +131,19 @@ static void print_list(json_t *groups) {
 
 /* ---- requests ---- */
 
+/* One line for an API error: its message, and the field it names or the status. */
+static int report_error(json_t *j, long status) {
+        json_t *e = json_object_get(j, "error");
+        const char *msg = json_string_value(json_object_get(e, "message"));
+        const char *field = json_string_value(json_object_get(e, "field"));
+        if (field)
+                die(1, "%s (%s)", msg ? msg : "request failed", field);
+        else
+                die(1, "%s (HTTP %ld)", msg ? msg : "request failed", status);
+        json_decref(j);
+        return 1;
+}
+
 int call_json(Cli *cli, const char *method, const char *path, json_t *body, json_t **ret) {
         char errbuf[512];
         long status = 0;
@@ -141,17 +154,8 @@ int call_json(Cli *cli, const char *method, const char *path, json_t *body, json
         if (r < 0)
                 return die(1, "%s", errbuf);
         json_t *j = resp[0] ? json_loads(resp, 0, NULL) : NULL;
-        if (status >= 400) {
-                json_t *e = json_object_get(j, "error");
-                const char *msg = json_string_value(json_object_get(e, "message"));
-                const char *field = json_string_value(json_object_get(e, "field"));
-                if (field)
-                        die(1, "%s (%s)", msg ? msg : "request failed", field);
-                else
-                        die(1, "%s (HTTP %ld)", msg ? msg : "request failed", status);
-                json_decref(j);
-                return 1;
-        }
+        if (status >= 400)
+                return report_error(j, status);
         *ret = j;
         return 0;
 }
@@ -165,11 +169,8 @@ int call_text(Cli *cli, const char *path, char **ret) {
                 return die(1, "%s", errbuf);
         if (status >= 400) {
                 json_t *j = json_loads(resp, 0, NULL);
-                const char *msg = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
-                die(1, "%s (HTTP %ld)", msg ? msg : "request failed", status);
-                json_decref(j);
                 free(resp);
-                return 1;
+                return report_error(j, status);
         }
         *ret = resp;
         return 0;
@@ -177,26 +178,10 @@ int call_text(Cli *cli, const char *path, char **ret) {
 
 /* Sends a request; prints the result (or the error) and returns the exit status. */
 int call(Cli *cli, const char *method, const char *path, json_t *body, void (*print)(json_t *)) {
-        char errbuf[512];
-        long status = 0;
-        _cleanup_free_ char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-        _cleanup_free_ char *resp = NULL;
-        json_decref(body);
-        int r = client_request(&cli->client, method, path, text, &status, &resp, errbuf, sizeof errbuf);
-        if (r < 0)
-                return die(1, "%s", errbuf);
-        json_t *j = resp[0] ? json_loads(resp, 0, NULL) : NULL;
-        if (status >= 400) {
-                json_t *e = json_object_get(j, "error");
-                const char *msg = json_string_value(json_object_get(e, "message"));
-                const char *field = json_string_value(json_object_get(e, "field"));
-                if (field)
-                        die(1, "%s (%s)", msg ? msg : "request failed", field);
-                else
-                        die(1, "%s (HTTP %ld)", msg ? msg : "request failed", status);
-                json_decref(j);
-                return 1;
-        }
+        json_t *j = NULL;
+        int r = call_json(cli, method, path, body, &j);
+        if (r)
+                return r;
         if (cli->json && j) {
                 json_dumpf(j, stdout, JSON_INDENT(2));
                 putchar('\n');
