@@ -7,10 +7,11 @@ ROUNDS=${2:-50}
 TMP=$(mktemp -d /var/tmp/cgwarden-bench.XXXXXX)
 ROOT=cgwarden-bench-$$
 RAW=cgwarden-benchraw-$$
+PEER=cgwarden-benchpeer-$$
 cleanup() {
 	[ -n "${PID:-}" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
 	for h in /sys/fs/cgroup/*/; do
-		for r in "$ROOT" "$RAW"; do
+		for r in "$ROOT" "$RAW" "$PEER"; do
 			[ -d "$h$r" ] || continue
 			find "$h$r" -name freezer.state -exec sh -c 'echo THAWED > "$1"' _ {} \; 2>/dev/null
 			for d in $(find "$h$r" -depth -type d); do
@@ -20,7 +21,7 @@ cleanup() {
 	done
 	sleep 0.2
 	for h in /sys/fs/cgroup/*/; do
-		for r in "$ROOT" "$RAW"; do [ -d "$h$r" ] && find "$h$r" -depth -type d -exec rmdir {} \; 2>/dev/null; done
+		for r in "$ROOT" "$RAW" "$PEER"; do [ -d "$h$r" ] && find "$h$r" -depth -type d -exec rmdir {} \; 2>/dev/null; done
 	done
 	rm -rf "$TMP"
 }
@@ -29,4 +30,22 @@ trap cleanup EXIT
 PID=$!
 for _ in $(seq 100); do [ -S "$TMP/sock" ] && break; sleep 0.05; done
 [ -S "$TMP/sock" ] || { cat "$TMP/log"; exit 1; }
-"$B/cgwarden-bench" --socket "$TMP/sock" --raw-root "$RAW" --api-root "$ROOT" --db-dir "$TMP" --rounds "$ROUNDS"
+# The peer, where installed: a busybox bundle for crun with the same five namespaces and the
+# same memory and cpu limits, its cgroup under our own per-run parent.
+if command -v crun >/dev/null && [ -x /bin/busybox ]; then
+	mkdir -p "$TMP/bundle/rootfs/bin"
+	cp /bin/busybox "$TMP/bundle/rootfs/bin/" && ln -s busybox "$TMP/bundle/rootfs/bin/true"
+	(cd "$TMP/bundle" && crun spec)
+	sed -i -e 's/"terminal": true/"terminal": false/' -e 's/^\(\t*\)"sh"$/\1"\/bin\/true"/' \
+		-e "s|\"resources\": {|\"resources\": {\"memory\": {\"limit\": 268435456}, \"cpu\": {\"quota\": 50000, \"period\": 100000},|" \
+		-e "s|\"linux\": {|\"linux\": {\"cgroupsPath\": \"/$PEER/c\",|" "$TMP/bundle/config.json"
+	export CRUN_BUNDLE=$TMP/bundle
+fi
+# crun 1.8 refuses a hybrid host whose cgroup2 mount offers a controller (PERFORMANCE.md):
+# give the bench a private mount namespace with an empty tmpfs there.
+if [ -d /sys/fs/cgroup/unified ]; then
+	unshare -m sh -c 'mount -t tmpfs tmpfs /sys/fs/cgroup/unified && exec "$@"' _ \
+		"$B/cgwarden-bench" --socket "$TMP/sock" --raw-root "$RAW" --api-root "$ROOT" --db-dir "$TMP" --rounds "$ROUNDS"
+else
+	"$B/cgwarden-bench" --socket "$TMP/sock" --raw-root "$RAW" --api-root "$ROOT" --db-dir "$TMP" --rounds "$ROUNDS"
+fi
