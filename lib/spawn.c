@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <grp.h>
@@ -97,8 +98,33 @@ static void forward(int sig) {
                 kill(init_child, sig);
 }
 
+/* The init is a fork of the daemon: without this, `ps` inside would show the daemon's
+ * command line (its paths and flags) as pid 1. PR_SET_MM would need CAP_SYS_RESOURCE, so
+ * overwrite the inherited argv area in place, found through /proc/self/stat (fields 48, 49). */
+static void name_init(void) {
+        static const char name[] = "cgwarden-init";
+        char buf[1024];
+        unsigned long start = 0, end = 0;
+        prctl(PR_SET_NAME, name);
+        int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+        if (fd >= 0)
+                close(fd);
+        if (n <= 0)
+                return;
+        buf[n] = '\0';
+        char *p = strrchr(buf, ')');
+        for (int field = 2; p && field < 48; field++) /* p is at the space before field 3 */
+                p = strchr(p + 1, ' ');
+        if (!p || sscanf(p + 1, "%lu %lu", &start, &end) != 2 || end <= start + sizeof name)
+                return;
+        memset((void *)start, 0, end - start);
+        memcpy((void *)start, name, sizeof name);
+}
+
 static _Noreturn void run_init(pid_t child, int status_fd) {
         static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+        name_init();
         init_child = child;
         for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
                 signal(sigs[i], forward);

@@ -46,12 +46,14 @@ wait_end box "$ID"
 out=$(logof box "$ID")
 check "only the user namespace when only it is asked" bash -c 'set -- $0; [ "$2" = "$(readlink /proc/self/ns/net)" ] && [ "$3" = "$(readlink /proc/self/ns/uts)" ] && [ "$4" != "$(readlink /proc/self/ns/user)" ]' "$out"
 
-run box '{"argv":["sh","-c","echo pid=$$; hostname; cat /proc/1/status | head -1; ls /proc | grep -c \"^[0-9]\""],"hostname":"cage"}'
+run box '{"argv":["sh","-c","echo pid=$$; hostname; cat /proc/1/status | head -1; tr \"\\\\0\" \" \" </proc/1/cmdline; echo; ls /proc | grep -c \"^[0-9]\""],"hostname":"cage"}'
 check "ns_pid is 2: the init is pid 1" has '"ns_pid":2'
 wait_end box "$ID"
 out=$(logof box "$ID")
 check "the command sees itself as pid 2 under the init" grep -qx "pid=2" <<<"$out"
 check "the hostname inside" grep -qx "cage" <<<"$out"
+check "pid 1 is the init, named as such" grep -q "^Name:.cgwarden-init" <<<"$out"
+check "... and its command line does not show the daemon's" bash -c '! grep -q -- "--socket" <<<"$0"' "$out"
 check "a fresh /proc shows only the namespace's processes" test "$(tail -n1 <<<"$out")" -le 4
 
 # A busybox rootfs, as the README's example builds it.
