@@ -169,6 +169,20 @@ check "cli kill" bash -c '"$@" | grep -q killed' _ "${CLI[@]}" kill box "$id" --
 "${CLI[@]}" run box --ns bogus -- true >/dev/null 2>&1
 check "cli run with a bad namespace fails" test $? = 1
 
+# ---- parallel starts: the thread pool spawns while other requests run ----
+jobs_=()
+for i in $(seq 8); do
+	curl -s -o "$TMP/par$i.json" --unix-socket "$SOCK" -H "$J" -d "{\"argv\":[\"sh\",\"-c\",\"exit $i\"]}" \
+		http://localhost/api/v1/groups/box/processes &
+	jobs_+=($!)
+done
+wait "${jobs_[@]}" # not a bare wait: the daemon is a child of this shell too
+for i in $(seq 8); do
+	pid_id=$(sed -n 's/^{"id":\([0-9]*\),.*/\1/p' "$TMP/par$i.json")
+	wait_end box "$pid_id"
+	check "parallel start $i ran and its exit $i is recorded" has "\"exit_code\":$i,"
+done
+
 # ---- a restart keeps processes and still sees their end ----
 run box '{"argv":["sleep","600"]}'
 KEEP_ID=$ID
