@@ -43,18 +43,17 @@ static int store_failed(CgError *err, int r) {
         return cg_error_set(err, r, "store_error", NULL, "the database refused the change: %s", strerror(-r));
 }
 
-/* Builds the chain for `name` (which must be in the store) by walking parents upwards. */
-static int chain_of(Groups *gs, const char *name, Chain *c, CgError *err) {
+/* The chain of names from the daemon's root down to leaf, walking its parents upwards. */
+static int chain_from(Groups *gs, const StoreGroup *leaf, Chain *c, CgError *err) {
         char cur[CG_NAME_BUF];
-        size_t depth = 0;
-        snprintf(cur, sizeof cur, "%s", name);
+        size_t depth = 1;
+        snprintf(c->names[0], CG_NAME_BUF, "%s", leaf->name);
+        snprintf(cur, sizeof cur, "%s", leaf->parent);
         while (cur[0]) {
                 StoreGroup g;
                 int r = store_group_get(gs->store, cur, &g);
-                if (r == -ENOENT)
-                        return depth == 0 ? not_found(err) : store_failed(err, -EBADMSG);
-                if (r < 0)
-                        return store_failed(err, r);
+                if (r < 0) /* a parent row missing under a foreign key is corruption */
+                        return store_failed(err, r == -ENOENT ? -EBADMSG : r);
                 if (depth == CG_DEPTH_MAX)
                         return cg_error_set(err, -ELOOP, "too_deep", "/parent", "groups nest at most %d deep",
                                             CG_DEPTH_MAX);
@@ -67,13 +66,15 @@ static int chain_of(Groups *gs, const char *name, Chain *c, CgError *err) {
         return 0;
 }
 
-/* The stored group and its chain: the first step of every operation on an existing group. */
+/* The stored group and its chain: the first step of every operation on an existing group.
+ * One read of the group itself, then one per ancestor. */
 static int load(Groups *gs, const char *name, StoreGroup *ret_g, Chain *ret_c, CgError *err) {
-        int r = chain_of(gs, name, ret_c, err);
+        int r = store_group_get(gs->store, name, ret_g);
+        if (r == -ENOENT)
+                return not_found(err);
         if (r < 0)
-                return r;
-        r = store_group_get(gs->store, name, ret_g);
-        return r < 0 ? store_failed(err, r) : 0;
+                return store_failed(err, r);
+        return chain_from(gs, ret_g, ret_c, err);
 }
 
 static int fill_view(Groups *gs, const StoreGroup *g, const CgGroupPath *p, GroupView *v) {
@@ -90,12 +91,7 @@ static int fill_view(Groups *gs, const StoreGroup *g, const CgGroupPath *p, Grou
 static int view_by_name(Groups *gs, const char *name, GroupView *ret, CgError *err) {
         StoreGroup g;
         Chain c;
-        int r = store_group_get(gs->store, name, &g);
-        if (r == -ENOENT)
-                return not_found(err);
-        if (r < 0)
-                return store_failed(err, r);
-        r = chain_of(gs, name, &c, err);
+        int r = load(gs, name, &g, &c, err);
         return r < 0 ? r : fill_view(gs, &g, &c.path, ret);
 }
 
@@ -132,7 +128,8 @@ int groups_create(Groups *gs, const char *name, const char *parent, const CgLimi
         if (r != -ENOENT)
                 return store_failed(err, r);
         if (parent) {
-                r = chain_of(gs, parent, &c, err);
+                StoreGroup pg;
+                r = load(gs, parent, &pg, &c, err);
                 if (r == -ENOENT)
                         return cg_error_set(err, -ENXIO, "unknown_parent", "/parent",
                                             "the parent group does not exist");
@@ -185,7 +182,7 @@ int groups_list(Groups *gs, GroupView **ret, size_t *ret_n, CgError *err) {
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 Chain c;
-                r = chain_of(gs, all[i].name, &c, err);
+                r = chain_from(gs, &all[i], &c, err);
                 if (r < 0) {
                         for (size_t j = 0; j < i; j++)
                                 group_view_clear(&v[j]);
@@ -286,8 +283,9 @@ int groups_place_locked(Groups *gs, const char *name, pid_t pid, CgError *err) {
 static int delete_locked(Groups *gs, const char *name, bool force, CgError *err) {
         _cleanup_free_ StoreGroup *all = NULL;
         size_t n = 0;
+        StoreGroup g;
         Chain c;
-        int r = chain_of(gs, name, &c, err);
+        int r = load(gs, name, &g, &c, err);
         if (r < 0)
                 return r;
         r = store_group_list(gs->store, &all, &n);
@@ -326,7 +324,7 @@ static int reconcile_one(Groups *gs, const StoreGroup *g) {
         uint32_t written = 0;
         int changed = 0;
         bool created = false;
-        int r = chain_of(gs, g->name, &c, &err);
+        int r = chain_from(gs, g, &c, &err);
         if (r < 0)
                 goto fail;
         r = gs->driver->ops->exists(gs->driver, &c.path);
