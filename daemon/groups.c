@@ -212,12 +212,8 @@ int groups_set_limits(Groups *gs, const char *name, const CgLimits *patch, Group
         r = cg_limits_validate(&g.limits, err); /* the body is LIMITS: pointers need no prefix */
         if (r < 0)
                 return r;
-        /* What the kernel must now hold: the merged set, and defaults for keys removed. */
-        CgLimits want = g.limits;
-        want.clear = patch->clear & ~want.set;
-        if (patch->n_io_max) /* the last throttle of a device may have gone: resync io.max */
-                want.clear |= CG_LIMIT_BIT(CG_LIMIT_IO_MAX) & ~want.set;
-        r = gs->driver->ops->apply_limits(gs->driver, &c.path, &want, CG_APPLY_ONLY_DRIFTED, NULL, err);
+        /* The kernel must now hold the merged set, and defaults for what the merge removed. */
+        r = gs->driver->ops->apply_limits(gs->driver, &c.path, &g.limits, CG_APPLY_ONLY_DRIFTED, NULL, err);
         if (r >= 0) {
                 r = store_group_update(gs->store, &g);
                 if (r < 0)

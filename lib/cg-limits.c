@@ -405,7 +405,10 @@ void cg_limits_merge(CgLimits *d, const CgLimits *p) {
                 d->n_io_max = 0;
         cg_io_max_merge(d, p);
         d->set = d->n_io_max ? d->set | CG_LIMIT_BIT(CG_LIMIT_IO_MAX) : d->set & ~CG_LIMIT_BIT(CG_LIMIT_IO_MAX);
-        d->clear = 0;
+        /* What the patch took away is what the kernel must reset; io.max counts as touched
+         * whenever the patch names a device, since its last throttle may have gone. */
+        uint32_t touched = p->clear | (p->n_io_max ? CG_LIMIT_BIT(CG_LIMIT_IO_MAX) : 0);
+        d->clear = touched & ~d->set;
 }
 
 int cg_limits_validate(const CgLimits *l, CgError *err) {

@@ -137,7 +137,8 @@ int cg_limits_set_from_string(CgLimits *l, CgLimitKey k, const char *s, CgError 
 int cg_limits_set_from_int(CgLimits *l, CgLimitKey k, int64_t v, CgError *err);
 int cg_limits_set_from_real(CgLimits *l, CgLimitKey k, double v, CgError *err);
 
-/* Applies a patch: keys set in `patch` take its values, keys cleared in it are removed. */
+/* Applies a patch: keys set in `patch` take its values, keys cleared in it are removed.
+ * desired->clear becomes the keys the patch removed, for the driver to reset. */
 void cg_limits_merge(CgLimits *desired, const CgLimits *patch);
 
 /* Checks across keys (reservation above max, swap without a memory limit...). */

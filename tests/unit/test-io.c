@@ -84,6 +84,7 @@ static void merge(void **state) {
         CgLimits none = {.clear = CG_LIMIT_BIT(CG_LIMIT_IO_MAX)};
         cg_limits_merge(&d, &none);
         assert_int_equal(d.n_io_max, 0);
+        assert_int_equal(d.clear, CG_LIMIT_BIT(CG_LIMIT_IO_MAX));
         assert_false(d.set & CG_LIMIT_BIT(CG_LIMIT_IO_MAX));
 }
 
