@@ -59,16 +59,38 @@ static void record_end(Processes *ps, const StoreProcess *p) {
                 fprintf(stderr, "cgwardend: recording the end of process %" PRId64 ": %s\n", p->id, strerror(-r));
 }
 
+/* Whether a running process has ended; its end is recorded if so. Our own shims are
+ * reaped here; shims from before a restart belong to init. */
+static bool ended(Processes *ps, const StoreProcess *p) {
+        if (p->state != STORE_PROC_RUNNING)
+                return false;
+        pid_t w = waitpid(p->shim_pid, NULL, WNOHANG);
+        if (w != p->shim_pid && shim_alive(p->shim_pid, p->shim_start))
+                return false;
+        record_end(ps, p);
+        return true;
+}
+
+/* Brings one process's row up to date (a request must not wait for the monitor's tick). */
+static int refresh(Processes *ps, StoreProcess *p) {
+        StoreProcess now;
+        if (!ended(ps, p))
+                return 0;
+        int r = store_process_get(ps->groups->store, p->id, &now);
+        if (r < 0)
+                return r; /* p stays as it was */
+        store_process_clear(p);
+        *p = now;
+        return 0;
+}
+
 static void reap_locked(Processes *ps) {
         StoreProcess *v = NULL;
         size_t n = 0;
         if (store_process_list(ps->groups->store, NULL, &v, &n) < 0)
                 return;
         for (size_t i = 0; i < n; i++) {
-                /* Our own children are reaped here; shims from before a restart belong to init. */
-                pid_t w = waitpid(v[i].shim_pid, NULL, WNOHANG);
-                if (w == v[i].shim_pid || !shim_alive(v[i].shim_pid, v[i].shim_start))
-                        record_end(ps, &v[i]);
+                (void)ended(ps, &v[i]);
                 store_process_clear(&v[i]);
         }
         free(v);
@@ -198,6 +220,8 @@ int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProce
 
 static int get_locked(Processes *ps, const char *group, int64_t id, StoreProcess *ret, CgError *err) {
         int r = store_process_get(ps->groups->store, id, ret);
+        if (r == 0)
+                r = refresh(ps, ret);
         if (r == 0 && strcmp(ret->group, group) != 0) {
                 store_process_clear(ret);
                 r = -ENOENT;
@@ -210,23 +234,22 @@ static int get_locked(Processes *ps, const char *group, int64_t id, StoreProcess
 int processes_list(Processes *ps, const char *group, StoreProcess **ret, size_t *ret_n, CgError *err) {
         StoreGroup g;
         LOCKED(ps);
-        reap_locked(ps);
         int r = store_group_get(ps->groups->store, group, &g);
         if (r == -ENOENT)
                 return cg_error_set(err, -ENOENT, "not_found", NULL, "no such group");
         r = store_process_list(ps->groups->store, group, ret, ret_n);
+        for (size_t i = 0; r >= 0 && i < *ret_n; i++)
+                (void)refresh(ps, &(*ret)[i]);
         return r < 0 ? cg_error_set(err, r, "store_error", NULL, "listing processes failed") : 0;
 }
 
 int processes_get(Processes *ps, const char *group, int64_t id, StoreProcess *ret, CgError *err) {
         LOCKED(ps);
-        reap_locked(ps);
         return get_locked(ps, group, id, ret, err);
 }
 
 int processes_signal(Processes *ps, const char *group, int64_t id, int sig, StoreProcess *ret, CgError *err) {
         LOCKED(ps);
-        reap_locked(ps);
         int r = get_locked(ps, group, id, ret, err);
         if (r < 0)
                 return r;
@@ -242,10 +265,8 @@ int processes_signal(Processes *ps, const char *group, int64_t id, int sig, Stor
         if (sig == SIGKILL || sig == SIGTERM) { /* let a quick end show in the answer */
                 for (int i = 0; i < 20 && shim_alive(ret->shim_pid, ret->shim_start); i++)
                         usleep(5000);
-                (void)waitpid(ret->shim_pid, NULL, WNOHANG);
-                reap_locked(ps);
                 store_process_clear(ret);
-                return get_locked(ps, group, id, ret, err);
+                return get_locked(ps, group, id, ret, err); /* refreshes it */
         }
         return 0;
 }
