@@ -269,13 +269,6 @@ int groups_placement_fds_locked(Groups *gs, const char *name, int *ret_fds, size
         return r < 0 ? r : gs->driver->ops->placement_fds(gs->driver, &c.path, ret_fds, max, err);
 }
 
-int groups_place_locked(Groups *gs, const char *name, pid_t pid, CgError *err) {
-        StoreGroup g;
-        Chain c;
-        int r = load(gs, name, &g, &c, err);
-        return r < 0 ? r : gs->driver->ops->attach(gs->driver, &c.path, pid, err);
-}
-
 static int delete_locked(Groups *gs, const char *name, bool force, CgError *err) {
         _cleanup_free_ StoreGroup *all = NULL;
         size_t n = 0;

@@ -41,9 +41,6 @@ int groups_delete(Groups *gs, const char *name, bool force, CgError *err);
  * gs->lock already. */
 int groups_placement_fds_locked(Groups *gs, const char *name, int *ret_fds, size_t max, CgError *err);
 
-/* Puts pid into the group; for the spawner, which holds gs->lock already. */
-int groups_place_locked(Groups *gs, const char *name, pid_t pid, CgError *err);
-
 /* Makes the kernel match the database after a start; never touches processes' membership.
  * Returns the number of groups that needed a change. */
 int groups_reconcile(Groups *gs);

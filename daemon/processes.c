@@ -143,17 +143,6 @@ static int open_log(const char *path) {
         return fd < 0 ? -errno : fd;
 }
 
-/* For drivers without placement files: attach the waiting shim from here. */
-typedef struct PlaceCtx {
-        Groups *groups;
-        const char *group;
-} PlaceCtx;
-
-static int place(void *userdata, pid_t pid, CgError *err) {
-        PlaceCtx *ctx = userdata;
-        return groups_place_locked(ctx->groups, ctx->group, pid, err);
-}
-
 int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProcess *ret, CgError *err) {
         char out[4096], errp[4096], status[4096], tag[64];
         StoreGroup g;
@@ -180,8 +169,7 @@ int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProce
         spec->spawn.place_fds = place_fds;
         spec->spawn.n_place_fds = (size_t)r;
         SpawnResult res;
-        PlaceCtx ctx = {ps->groups, group};
-        r = spawn_start(&spec->spawn, place, &ctx, &res, err);
+        r = spawn_start(&spec->spawn, &res, err);
         for (size_t i = 0; i < spec->spawn.n_place_fds; i++)
                 close(place_fds[i]);
         if (r < 0) {

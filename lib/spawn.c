@@ -200,8 +200,6 @@ static void write_status(int st) {
         close(fd);
 }
 
-/* The shim: waits to be placed, makes the namespaces, starts the init, then stays in the
- * host's namespaces to record how the command ended. */
 /* The daemon's other fds (its listening sockets, the database) must not live on in a shim
  * that outlasts it: keep ours at 3.. and close the rest. */
 static void keep_fds(int **fds, size_t n) {
@@ -215,6 +213,9 @@ static void keep_fds(int **fds, size_t n) {
         close_range(3 + (unsigned)n, ~0U, 0);
 }
 
+/* The shim: puts itself into the group, makes the namespaces, starts the init and waits
+ * to record how the command ended. It stays in the host's pid namespace, so the daemon can
+ * watch it, but shares the command's other namespaces. */
 static _Noreturn void run_shim(const SpawnSpec *spec, int go, int rep) {
         char c;
         SpawnSpec copy = *spec, *s = &copy;
@@ -245,8 +246,6 @@ static _Noreturn void run_shim(const SpawnSpec *spec, int go, int rep) {
                 fail(rep, STAGE_NAMESPACES);
         keep_fds((int *[]){&go, &rep, &s->stdout_fd, &s->stderr_fd, &status_dir}, 5);
         int flags = 0, st_pipe[2], null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (read(go, &c, 1) != 1) /* the daemon could not place us: never run anything */
-                _exit(126);
         for (size_t i = 0; i < ELEMENTSOF(ns_table); i++)
                 if (s->ns & ns_table[i].ns)
                         flags |= ns_table[i].flag;
@@ -333,8 +332,10 @@ static int abort_start(pid_t shim, int r) {
         return r;
 }
 
-int spawn_start(const SpawnSpec *spec, SpawnPlace place, void *userdata, SpawnResult *ret, CgError *err) {
+int spawn_start(const SpawnSpec *spec, SpawnResult *ret, CgError *err) {
         int go[2], rep[2];
+        if (spec->n_place_fds == 0) /* nothing may run outside its group */
+                return cg_error_set(err, -EINVAL, "spawn_failed", NULL, "no placement for the process");
         if (pipe2(go, O_CLOEXEC) < 0)
                 return cg_error_set(err, -errno, "spawn_failed", NULL, "pipe: %m");
         if (pipe2(rep, O_CLOEXEC) < 0) {
@@ -358,12 +359,7 @@ int spawn_start(const SpawnSpec *spec, SpawnPlace place, void *userdata, SpawnRe
         close(rep[1]);
         _cleanup_close_ int gofd = go[1], repfd = rep[0];
 
-        int r = spec->n_place_fds ? 0 : place(userdata, shim, err); /* into the group before anything runs */
-        if (r < 0)
-                return abort_start(shim, r);
-        if (write(gofd, "g", 1) != 1)
-                return abort_start(shim, cg_error_set(err, -EIO, "spawn_failed", NULL, "the shim went away"));
-
+        int r;
         SpawnResult res = {.shim_pid = shim};
         pid_t init = 0;
         uint64_t deadline = cg_now_usec(CLOCK_MONOTONIC) + 10 * 1000000u;

@@ -1,6 +1,6 @@
 /* Starting a process in its own namespaces, inside a group, before it runs a single
  * instruction of its own. The process tree:
- *   daemon ─ shim (host namespaces, in the group) ─ init (pid 1 of a new pid namespace)
+ *   daemon ─ shim (host pid namespace, in the group) ─ init (pid 1 of a new pid namespace)
  *                                                    └ command (pid 2)
  * Without a pid namespace the init execs the command itself. The shim outlives a daemon
  * restart and writes the command's end to a status file, so an exit is never lost. */
@@ -38,13 +38,9 @@ typedef struct SpawnSpec {
         const char *rootfs;   /* absolute directory or NULL; needs SPAWN_NS_MOUNT */
         int stdout_fd, stderr_fd;
         const char *status_path; /* the shim writes "exit N" or "signal N" here */
-        const int *place_fds;    /* if any: the shim writes "0" to each (cg driver's placement_fds) */
+        const int *place_fds;    /* the shim writes "0" to each before anything else (placement_fds) */
         size_t n_place_fds;
 } SpawnSpec;
-
-/* Called with the shim's pid while it waits; must put it into the group (or fail). Used
- * when the spec has no place_fds. */
-typedef int (*SpawnPlace)(void *userdata, pid_t pid, CgError *err);
 
 typedef struct SpawnResult {
         pid_t shim_pid;      /* our child; its end means the command's end */
@@ -55,7 +51,7 @@ typedef struct SpawnResult {
 
 /* Starts spec. Returns 0 once the command has exec'd, or -errno with *err (code
  * "spawn_failed", the stage and the errno; the command never ran). */
-int spawn_start(const SpawnSpec *spec, SpawnPlace place, void *userdata, SpawnResult *ret, CgError *err);
+int spawn_start(const SpawnSpec *spec, SpawnResult *ret, CgError *err);
 
 /* The start time of pid (field 22 of /proc/PID/stat), or 0. */
 uint64_t spawn_start_time(pid_t pid);

@@ -144,6 +144,24 @@ check "... nor a pid in the group" test "$(k_procs box | wc -l)" = "$pids_before
 api POST /api/v1/groups/nogroup/processes '{"argv":["true"]}'
 check "an unknown group is 404" is 404
 
+# ---- a placement the kernel refuses: an error, and the command never runs ----
+api POST /api/v1/groups '{"name":"outer"}'
+api POST /api/v1/groups '{"name":"inner","parent":"outer"}'
+run outer "{\"argv\":[\"touch\",\"$TMP/ran\"]}"
+if [ "$LAYOUT" = v2 ]; then # a group with children cannot hold processes on v2
+	check "v2: a start the kernel cannot place is refused (409)" is 409
+	check "... naming the stage" has 'entering the group'
+	sleep 0.2
+	check "... and the command never ran" test ! -e "$TMP/ran"
+	api GET /api/v1/groups/outer/processes
+	check "... nor was it recorded" has '"processes":[]'
+else
+	for t in "v2: a start the kernel cannot place is refused (409)" "... naming the stage" "... and the command never ran" "... nor was it recorded"; do
+		skip "$t" "v1 lets a group with children hold processes"
+	done
+fi
+api DELETE '/api/v1/groups/outer?force=true'
+
 # ---- env, cwd, user ----
 run box '{"argv":["sh","-c","echo $GREETING; pwd; id -u"],"env":{"GREETING":"hi there"},"cwd":"/tmp","user":"nobody"}'
 wait_end box "$ID"
