@@ -506,10 +506,8 @@ static int v1_placement_fds(CgDriver *drv, const CgGroupPath *g, int *ret_fds, s
         return (int)n;
 }
 
-static int read_freezer(DriverV1 *d, const CgGroupPath *g, int fd, CgFreezeState *ret) {
+static int read_freezer(int fd, CgFreezeState *ret) {
         char buf[32];
-        (void)d;
-        (void)g;
         int r = cg_fs_read_at(fd, "freezer.state", buf, sizeof buf);
         if (r < 0)
                 return r;
@@ -519,12 +517,12 @@ static int read_freezer(DriverV1 *d, const CgGroupPath *g, int fd, CgFreezeState
 
 /* Reading freezer.state is what advances FREEZING to FROZEN (cgroup-v1/freezer-subsystem.rst),
  * so poll it, backing off from 50 µs to 10 ms, until `want` or the deadline. */
-static int wait_freezer(DriverV1 *d, const CgGroupPath *g, int fd, CgFreezeState want, uint64_t timeout_usec) {
+static int wait_freezer(int fd, CgFreezeState want, uint64_t timeout_usec) {
         uint64_t deadline = cg_now_usec(CLOCK_MONOTONIC) + timeout_usec;
         useconds_t pause = 50;
         for (;;) {
                 CgFreezeState s;
-                int r = read_freezer(d, g, fd, &s);
+                int r = read_freezer(fd, &s);
                 if (r < 0)
                         return r;
                 if (s == want)
@@ -558,7 +556,7 @@ static int v1_freeze(CgDriver *drv, const CgGroupPath *g, CgError *err) {
         int r = write_attr(d, h, g, fd, "freezer.state", "FROZEN", NULL, err);
         if (r < 0)
                 return r;
-        r = wait_freezer(d, g, fd, CG_FROZEN, CG_FREEZE_TIMEOUT_USEC);
+        r = wait_freezer(fd, CG_FROZEN, CG_FREEZE_TIMEOUT_USEC);
         if (r == -ETIMEDOUT) {
                 /* Do not leave it half frozen: a task stuck in an uninterruptible sleep
                  * keeps the group FREEZING forever. */
@@ -580,7 +578,7 @@ static int v1_thaw(CgDriver *drv, const CgGroupPath *g, CgError *err) {
         if (r < 0)
                 return r;
         /* A group whose ancestor is frozen stays FROZEN whatever it is told. */
-        r = wait_freezer(d, g, fd, CG_THAWED, 200000);
+        r = wait_freezer(fd, CG_THAWED, 200000);
         if (r == -ETIMEDOUT)
                 return cg_error_set(err, -EBUSY, "parent_frozen", NULL,
                                     "the group stays frozen because a parent group is frozen");
@@ -595,7 +593,7 @@ static int v1_freeze_state(CgDriver *drv, const CgGroupPath *g, CgFreezeState *r
                 return 0;
         }
         _cleanup_close_ int fd = open_group(h, g, false);
-        return fd < 0 ? fd : read_freezer(d, g, fd, ret);
+        return fd < 0 ? fd : read_freezer(fd, ret);
 }
 
 /* The processes of a group: the freezer's view, since freeze/kill act through it. */
@@ -656,7 +654,7 @@ static int v1_destroy(CgDriver *drv, const CgGroupPath *g, bool force, CgError *
                 Hierarchy *h = hier_of(d, CG_CTRL_FREEZER);
                 _cleanup_close_ int fd = h ? open_group(h, g, false) : -EBADF;
                 CgFreezeState st = CG_THAWED;
-                if (fd >= 0 && cg_fs_write_at(fd, "freezer.state", "THAWED") == 0 && read_freezer(d, g, fd, &st) == 0 &&
+                if (fd >= 0 && cg_fs_write_at(fd, "freezer.state", "THAWED") == 0 && read_freezer(fd, &st) == 0 &&
                     st != CG_THAWED)
                         return cg_error_set(
                             err, -EBUSY, "parent_frozen", NULL,
