@@ -141,7 +141,7 @@ install: $(BUILD)/cgwardend $(BUILD)/cgwarden
 # Each third-party header belongs to exactly one module (STYLE.md).
 lint:
 	@fail=0; for pair in libcgroup.h:lib/cg-driver-v1.c sqlite3.h:lib/store.c microhttpd.h:daemon/http.c \
-	  curl/curl.h:cli/http-client.c; do \
+	  curl/curl.h:cli/http-client.c systemd/sd-bus.h:lib/cg-systemd.c; do \
 	  h=$${pair%%:*}; owner=$${pair#*:}; \
 	  for f in $$(grep -l "#include <$$h>" lib/*.c lib/*.h daemon/*.c daemon/*.h cli/*.c cli/*.h bench/*.c 2>/dev/null); do \
 	    [ "$$f" = "$$owner" ] || [ "$${f#bench/}" != "$$f" ] || { echo "lint: $$f includes <$$h>; only $$owner may"; fail=1; }; \

@@ -262,11 +262,20 @@ int groups_attach(Groups *gs, const char *name, pid_t pid, GroupView *ret, CgErr
         return r < 0 ? r : fill_view(gs, &g, &c.path, ret);
 }
 
-int groups_placement_fds_locked(Groups *gs, const char *name, int *ret_fds, size_t max, CgError *err) {
+int groups_placement_fds_locked(Groups *gs, const char *name, int *ret_fds, size_t max, bool *ret_outside,
+                                CgError *err) {
         StoreGroup g;
         Chain c;
         int r = load(gs, name, &g, &c, err);
+        *ret_outside = gs->driver->ops->place != NULL;
         return r < 0 ? r : gs->driver->ops->placement_fds(gs->driver, &c.path, ret_fds, max, err);
+}
+
+int groups_place_locked(Groups *gs, const char *name, pid_t pid, const char *tag, CgError *err) {
+        StoreGroup g;
+        Chain c;
+        int r = load(gs, name, &g, &c, err);
+        return r < 0 ? r : gs->driver->ops->place(gs->driver, &c.path, pid, tag, err);
 }
 
 static int delete_locked(Groups *gs, const char *name, bool force, CgError *err) {

@@ -39,7 +39,12 @@ int groups_delete(Groups *gs, const char *name, bool force, CgError *err);
 
 /* The group's placement files (see CgDriverOps.placement_fds); for the spawner, which holds
  * gs->lock already. */
-int groups_placement_fds_locked(Groups *gs, const char *name, int *ret_fds, size_t max, CgError *err);
+/* How a new process gets into group `name` before it runs: the fds it writes "0" to, and
+ * *ret_outside if the driver also places it from outside (groups_place_locked, with a tag
+ * that names the process). Under the lock, from processes.c. */
+int groups_placement_fds_locked(Groups *gs, const char *name, int *ret_fds, size_t max, bool *ret_outside,
+                                CgError *err);
+int groups_place_locked(Groups *gs, const char *name, pid_t pid, const char *tag, CgError *err);
 
 /* Makes the kernel match the database after a start; never touches processes' membership.
  * Returns the number of groups that needed a change. */

@@ -28,13 +28,13 @@ typedef struct Options {
 } Options;
 
 static void usage(FILE *f) {
-        fputs(
-            "usage: cgwardend [--listen ADDR:PORT|none] [--socket PATH|none] [--db PATH] [--root NAME]\n"
-            "                 [--driver auto|cgroupfs] [--token-file PATH] [--state-dir DIR] [--print-dashboard-url]\n"
-            "defaults: --listen 127.0.0.1:8470 --socket /run/cgwarden/cgwarden.sock\n"
-            "          --db /var/lib/cgwarden/cgwarden.db --root cgwarden --driver auto\n"
-            "          --token-file /var/lib/cgwarden/admin.token --state-dir /var/lib/cgwarden\n",
-            f);
+        fputs("usage: cgwardend [--listen ADDR:PORT|none] [--socket PATH|none] [--db PATH] [--root NAME]\n"
+              "                 [--driver auto|cgroupfs|systemd] [--token-file PATH] [--state-dir DIR] "
+              "[--print-dashboard-url]\n"
+              "defaults: --listen 127.0.0.1:8470 --socket /run/cgwarden/cgwarden.sock\n"
+              "          --db /var/lib/cgwarden/cgwarden.db --root cgwarden --driver auto\n"
+              "          --token-file /var/lib/cgwarden/admin.token --state-dir /var/lib/cgwarden\n",
+              f);
 }
 
 static int parse_options(int argc, char **argv, Options *o) {
@@ -163,6 +163,8 @@ int main(int argc, char **argv) {
 
         fprintf(stderr, "cgwardend %s: driver %s (%s), root %s, database %s\n", CGWARDEN_VERSION, driver->ops->name,
                 driver->layout, o.root, o.db_path);
+        if (driver->detail)
+                fprintf(stderr, "cgwardend: %s\n", driver->detail);
         if (o.socket_path)
                 fprintf(stderr, "cgwardend: listening on unix:%s\n", o.socket_path);
         if (o.listen) {

@@ -143,6 +143,19 @@ static int open_log(const char *path) {
         return fd < 0 ? -errno : fd;
 }
 
+typedef struct Placement {
+        Processes *ps;
+        const char *group;
+        int64_t id;
+} Placement;
+
+static int place_outside(void *data, pid_t shim, CgError *err) {
+        Placement *pl = data;
+        char tag[32];
+        snprintf(tag, sizeof tag, "%" PRId64, pl->id);
+        return groups_place_locked(pl->ps->groups, pl->group, shim, tag, err);
+}
+
 int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProcess *ret, CgError *err) {
         char out[4096], errp[4096], status[4096], tag[64];
         StoreGroup g;
@@ -163,11 +176,22 @@ int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProce
         spec->spawn.status_path = status;
 
         int place_fds[_CG_CTRL_COUNT];
-        r = groups_placement_fds_locked(ps->groups, group, place_fds, ELEMENTSOF(place_fds), err);
+        bool outside = false;
+        r = groups_placement_fds_locked(ps->groups, group, place_fds, ELEMENTSOF(place_fds), &outside, err);
         if (r < 0)
                 return r;
         spec->spawn.place_fds = place_fds;
         spec->spawn.n_place_fds = (size_t)r;
+        /* Placed from outside, the process is named by the id its row will get (we hold the
+         * lock: nobody else inserts meanwhile). */
+        Placement pl = {.ps = ps, .group = group};
+        if (outside) {
+                r = store_process_next_id(ps->groups->store, &pl.id);
+                if (r < 0)
+                        return cg_error_set(err, r, "store_error", NULL, "the database cannot name the process");
+                spec->spawn.place = place_outside;
+                spec->spawn.place_data = &pl;
+        }
         SpawnResult res;
         r = spawn_start(&spec->spawn, &res, err);
         for (size_t i = 0; i < spec->spawn.n_place_fds; i++)
@@ -177,6 +201,7 @@ int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProce
                 return r;
         }
         StoreProcess p = {
+            .id = pl.id,
             .pid = res.pid,
             .ns_pid = res.ns_pid,
             .shim_pid = res.shim_pid,

@@ -27,11 +27,12 @@ typedef struct Hierarchy {
         char mount[PATH_MAX];
         uint32_t controllers;
         int root_fd; /* the daemon's root group in this hierarchy */
+        bool owned;  /* we make and remove its groups and place processes in it */
 } Hierarchy;
 
 typedef struct DriverV1 {
         CgDriver base;
-        char root[CG_NAME_BUF];
+        char root[256];
         Hierarchy h[_CG_CTRL_COUNT];
         size_t nh;
         int ctrl_h[_CG_CTRL_COUNT]; /* hierarchy index per controller, -1 if absent */
@@ -95,6 +96,8 @@ static int v1_create(CgDriver *drv, const CgGroupPath *g, CgError *err) {
 
         for (size_t i = 0; i < d->nh; i++) {
                 Hierarchy *h = &d->h[i];
+                if (!h->owned)
+                        continue;
                 _cleanup_close_ int pfd = open_group(h, g, true);
                 if (pfd < 0) {
                         r = cg_error_set(err, pfd, "parent_missing", NULL, "cannot open the parent of %s in %s: %s",
@@ -134,6 +137,8 @@ undo:
 static int v1_exists(CgDriver *drv, const CgGroupPath *g) {
         DriverV1 *d = v1(drv);
         for (size_t i = 0; i < d->nh; i++) {
+                if (!d->h[i].owned)
+                        continue;
                 _cleanup_close_ int fd = open_group(&d->h[i], g, false);
                 if (fd == -ENOENT)
                         return 0;
@@ -307,9 +312,11 @@ static const char *const throttle_files[_CG_IO_FIELD_COUNT] = {
 };
 
 /* Makes the throttle files hold exactly want's io.max; *ret_changed if anything was written. */
-static int v1_sync_io_max(DriverV1 *d, Hierarchy *h, const CgGroupPath *g, int fd, const CgLimits *want,
+static int v1_sync_io_max(DriverV1 *d, Hierarchy *h, const CgGroupPath *g, int fd, const CgLimits *want, unsigned flags,
                           bool *ret_changed, CgError *err) {
         for (CgIoField f = 0; f < _CG_IO_FIELD_COUNT; f++) {
+                if ((flags & CG_APPLY_IO_IOPS_ONLY) && f != CG_IO_RIOPS && f != CG_IO_WIOPS)
+                        continue;
                 char cur[4096], line[64];
                 CgIoMax have[CG_IO_DEVICES_MAX];
                 uint32_t n = 0;
@@ -392,6 +399,8 @@ static int v1_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *
                         }
                 }
                 int fd = fds[w.ctrl];
+                if ((flags & CG_APPLY_DRY_RUN) && (k == CG_LIMIT_DEVICES || k == CG_LIMIT_IO_MAX))
+                        continue; /* lists: compared by their writers, never dry */
                 if (k == CG_LIMIT_DEVICES) {
                         bool changed = false;
                         r = v1_apply_devices(d, h, g, fd, want, flags, &changed, err);
@@ -402,7 +411,7 @@ static int v1_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *
                 }
                 if (k == CG_LIMIT_IO_MAX) {
                         bool changed = false;
-                        r = v1_sync_io_max(d, h, g, fd, want, &changed, err);
+                        r = v1_sync_io_max(d, h, g, fd, want, flags, &changed, err);
                         if (r < 0)
                                 goto out;
                         written |= changed ? CG_LIMIT_BIT(k) : 0;
@@ -426,8 +435,12 @@ static int v1_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *
                                          "swap accounting (memory.memsw.*) is not enabled on this host");
                         goto out;
                 }
-                if ((flags & CG_APPLY_ONLY_DRIFTED) && v1_matches(fd, k, &w))
+                if ((flags & (CG_APPLY_ONLY_DRIFTED | CG_APPLY_DRY_RUN)) && v1_matches(fd, k, &w))
                         continue;
+                if (flags & CG_APPLY_DRY_RUN) {
+                        written |= CG_LIMIT_BIT(k);
+                        continue;
+                }
                 if (k == CG_LIMIT_MEMORY_MAX && faccessat(fd, "memory.memsw.limit_in_bytes", F_OK, 0) == 0) {
                         /* Raising memory above the current memory+swap limit: lift memsw first;
                          * the swap step below sets it to its final value. */
@@ -472,7 +485,7 @@ static int v1_attach(CgDriver *drv, const CgGroupPath *g, pid_t pid, CgError *er
                 for (size_t i = 0; i < d->nh; i++) {
                         Hierarchy *h = &d->h[i];
                         bool is_cpuset = h->controllers & (1u << CG_CTRL_CPUSET);
-                        if (is_cpuset != (pass == 0))
+                        if (is_cpuset != (pass == 0) || !h->owned)
                                 continue;
                         _cleanup_close_ int fd = open_group(h, g, false);
                         if (fd < 0)
@@ -492,6 +505,8 @@ static int v1_placement_fds(CgDriver *drv, const CgGroupPath *g, int *ret_fds, s
         DriverV1 *d = v1(drv);
         size_t n = 0;
         for (size_t i = 0; i < d->nh && n < max; i++) {
+                if (!d->h[i].owned)
+                        continue;
                 _cleanup_close_ int fd = open_group(&d->h[i], g, false);
                 int t = fd < 0 ? fd : openat(fd, "tasks", O_WRONLY | O_CLOEXEC);
                 if (t < 0) {
@@ -664,6 +679,8 @@ static int v1_destroy(CgDriver *drv, const CgGroupPath *g, bool force, CgError *
                         return r;
         }
         for (size_t i = 0; i < d->nh; i++) {
+                if (!d->h[i].owned)
+                        continue;
                 _cleanup_close_ int pfd = open_group(&d->h[i], g, true);
                 if (pfd < 0)
                         return cg_error_set(err, pfd, "cgroupfs_error", NULL, "open parent in %s: %s", d->h[i].mount,
@@ -739,6 +756,13 @@ static int open_root(DriverV1 *d, Hierarchy *h, CgError *err) {
         _cleanup_close_ int top = open(h->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (top < 0)
                 return cg_error_set(err, -errno, "no_cgroupfs", NULL, "open %s: %m", h->mount);
+        if (!h->owned) { /* someone else's (systemd's): use it if it is there */
+                h->root_fd = cg_fs_open_dir_at(top, d->root);
+                return h->root_fd == -ENOENT ? 0
+                       : h->root_fd < 0      ? cg_error_set(err, h->root_fd, "cgroupfs_error", NULL, "open %s/%s: %s",
+                                                            h->mount, d->root, strerror(-h->root_fd))
+                                             : 0;
+        }
         bool made = mkdirat(top, d->root, 0755) == 0;
         if (!made && errno != EEXIST)
                 return cg_error_set(err, -errno, "cgroupfs_error", NULL, "mkdir %s/%s: %m", h->mount, d->root);
@@ -760,15 +784,36 @@ static int open_root(DriverV1 *d, Hierarchy *h, CgError *err) {
 int cg_driver_v1_open(const char *root, const char *layout, CgDriver **ret, CgError *err) {
         if (!cg_name_is_valid(root))
                 return cg_error_set(err, -EINVAL, "invalid_name", NULL, "the root group name is not valid");
+        return cg_driver_v1_open_shared(root, layout, UINT32_MAX, ret, err);
+}
+
+/* A hierarchy another writer owns and whose root directory is missing is left out. */
+static void drop_missing(DriverV1 *d) {
+        for (CgController c = 0; c < _CG_CTRL_COUNT; c++) {
+                Hierarchy *h = hier_of(d, c);
+                if (h && h->root_fd < 0) {
+                        d->ctrl_h[c] = -1;
+                        d->base.controllers &= ~(1u << c);
+                }
+        }
+}
+
+int cg_driver_v1_open_shared(const char *root_dir, const char *layout, uint32_t own, CgDriver **ret, CgError *err) {
+        if (strchr(root_dir, '/') || strlen(root_dir) >= sizeof(((DriverV1 *)0)->root))
+                return cg_error_set(err, -EINVAL, "invalid_name", NULL, "the root directory is not one path component");
         DriverV1 *d = calloc(1, sizeof *d);
         if (!d)
                 return -ENOMEM;
         d->base.ops = &v1_ops;
         d->base.layout = layout;
-        snprintf(d->root, sizeof d->root, "%s", root);
+        snprintf(d->root, sizeof d->root, "%s", root_dir);
         int r = discover(d, err);
-        for (size_t i = 0; r >= 0 && i < d->nh; i++)
+        for (size_t i = 0; r >= 0 && i < d->nh; i++) {
+                d->h[i].owned = (d->h[i].controllers & own) != 0;
                 r = open_root(d, &d->h[i], err);
+        }
+        if (r >= 0)
+                drop_missing(d);
         if (r < 0) {
                 v1_free(&d->base);
                 return r;

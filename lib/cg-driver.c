@@ -1,6 +1,8 @@
 #include "cg-driver.h"
+#include "cg-systemd.h"
 
 #include <linux/magic.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/statfs.h>
 
@@ -39,11 +41,16 @@ int cg_driver_open(const char *kind, const char *root, CgDriver **ret, CgError *
         const char *layout = NULL;
         int r;
 
-        if (strcmp(kind, "auto") != 0 && strcmp(kind, "cgroupfs") != 0)
-                return cg_error_set(err, -EINVAL, "invalid_driver", NULL, "unknown driver, expected auto or cgroupfs");
+        bool systemd = strcmp(kind, "systemd") == 0;
+        if (strcmp(kind, "auto") != 0 && strcmp(kind, "cgroupfs") != 0 && !systemd)
+                return cg_error_set(err, -EINVAL, "invalid_driver", NULL,
+                                    "unknown driver, expected auto, cgroupfs or systemd");
         r = detect_layout(&layout);
         if (r < 0)
                 return cg_error_set(err, r, "no_cgroupfs", NULL, "cannot stat /sys/fs/cgroup: %s", strerror(-r));
+        /* Where systemd owns the tree, a second writer would fight it: ask it instead. */
+        if (systemd || (strcmp(kind, "auto") == 0 && cg_systemd_available()))
+                return cg_driver_systemd_open(root, layout, ret, err);
         /* On hybrid hosts the v2 mount holds no controllers we manage: use v1 there. */
         if (strcmp(layout, "unified") == 0)
                 return cg_driver_v2_open(root, ret, err);

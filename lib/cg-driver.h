@@ -43,6 +43,8 @@ typedef struct CgGroupPath {
 
 /* apply_limits flags */
 #define CG_APPLY_ONLY_DRIFTED 1u /* read each value first and write only what differs */
+#define CG_APPLY_DRY_RUN      2u /* write nothing: *ret_written gets the keys whose files differ */
+#define CG_APPLY_IO_IOPS_ONLY 4u /* io.max: the IOPS fields only (systemd writes the rates) */
 
 #define CG_FREEZE_TIMEOUT_USEC (5 * 1000000u)
 #define CG_KILL_TIMEOUT_USEC   (5 * 1000000u)
@@ -67,6 +69,9 @@ typedef struct CgDriverOps {
          * A process placing itself avoids the RCU grace period an attach from outside can
          * wait for (PERFORMANCE.md). Returns the number of fds (O_CLOEXEC) or -errno. */
         int (*placement_fds)(CgDriver *d, const CgGroupPath *g, int *ret_fds, size_t max, CgError *err);
+        /* Puts a new process, held before its first instruction, into the group from outside
+         * (systemd: a transient scope named after tag). NULL where placement_fds do it all. */
+        int (*place)(CgDriver *d, const CgGroupPath *g, pid_t pid, const char *tag, CgError *err);
         /* Moves a process with all its threads. -ESRCH if it does not exist. */
         int (*attach)(CgDriver *d, const CgGroupPath *g, pid_t pid, CgError *err);
         /* Return only once the kernel reports FROZEN / THAWED; -EBUSY if it does not in time. */
@@ -84,12 +89,19 @@ struct CgDriver {
         const CgDriverOps *ops;
         const char *layout;   /* "v1", "hybrid", "unified" */
         uint32_t controllers; /* 1 << CgController for each usable controller */
+        const char *detail;   /* for the startup log, or NULL */
 };
 
-/* Picks and opens a driver: kind is "auto" or "cgroupfs". root is the daemon's top group,
+/* Picks and opens a driver: kind is "auto", "cgroupfs" or "systemd"; auto means systemd
+ * where it manages the machine (cg_systemd_available()), cgroupfs elsewhere. root is the daemon's top group,
  * created (or adopted) in every managed controller. */
 int cg_driver_open(const char *kind, const char *root, CgDriver **ret, CgError *err);
 void cg_driver_free(CgDriver *d);
 
 int cg_driver_v1_open(const char *root, const char *layout, CgDriver **ret, CgError *err);
+/* For the systemd driver: root_dir is the root slice's directory; only hierarchies of the
+ * controllers in `own` get groups created, removed and processes placed; the others are
+ * systemd's, used for limit files systemd does not write, and left out where missing. */
+int cg_driver_v1_open_shared(const char *root_dir, const char *layout, uint32_t own, CgDriver **ret, CgError *err);
+int cg_driver_systemd_open(const char *root, const char *layout, CgDriver **ret, CgError *err);
 int cg_driver_v2_open(const char *root, CgDriver **ret, CgError *err);

@@ -227,6 +227,9 @@ static _Noreturn void run_shim(const SpawnSpec *spec, int go, int rep) {
         for (int sig = 1; sig < NSIG; sig++)
                 if (sig != SIGKILL && sig != SIGSTOP)
                         signal(sig, SIG_DFL);
+        /* Held until the daemon has placed us from outside, if it does. */
+        if (s->place && read(go, &c, 1) != 1)
+                _exit(126);
         /* Into the group before anything else: one write of "0" per file, single-threaded. */
         for (size_t i = 0; i < s->n_place_fds; i++)
                 if (write(s->place_fds[i], "0", 1) != 1)
@@ -334,7 +337,7 @@ static int abort_start(pid_t shim, int r) {
 
 int spawn_start(const SpawnSpec *spec, SpawnResult *ret, CgError *err) {
         int go[2], rep[2];
-        if (spec->n_place_fds == 0) /* nothing may run outside its group */
+        if (spec->n_place_fds == 0 && !spec->place) /* nothing may run outside its group */
                 return cg_error_set(err, -EINVAL, "spawn_failed", NULL, "no placement for the process");
         if (pipe2(go, O_CLOEXEC) < 0)
                 return cg_error_set(err, -errno, "spawn_failed", NULL, "pipe: %m");
@@ -361,6 +364,14 @@ int spawn_start(const SpawnSpec *spec, SpawnResult *ret, CgError *err) {
 
         int r;
         SpawnResult res = {.shim_pid = shim};
+        if (spec->place) {
+                r = spec->place(spec->place_data, shim, err);
+                if (r < 0)
+                        return abort_start(shim, r);
+                if (write(gofd, "p", 1) != 1)
+                        return abort_start(shim,
+                                           cg_error_set(err, -EIO, "spawn_failed", NULL, "releasing the shim: %m"));
+        }
         pid_t init = 0;
         uint64_t deadline = cg_now_usec(CLOCK_MONOTONIC) + 10 * 1000000u;
         for (;;) { /* until EOF: the command's exec closed the last copy of the pipe */

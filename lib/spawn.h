@@ -40,6 +40,10 @@ typedef struct SpawnSpec {
         const char *status_path; /* the shim writes "exit N" or "signal N" here */
         const int *place_fds;    /* the shim writes "0" to each before anything else (placement_fds) */
         size_t n_place_fds;
+        /* Placement from outside (a systemd scope): called with the shim's pid while the shim
+         * waits, before it writes to place_fds; the shim goes on only once this returns 0. */
+        int (*place)(void *data, pid_t shim, CgError *err);
+        void *place_data;
 } SpawnSpec;
 
 typedef struct SpawnResult {

@@ -18,6 +18,7 @@ typedef enum StoreStmt {
         ST_GET,
         ST_LIST,
         ST_PROC_INSERT,
+        ST_PROC_NEXT_ID,
         ST_PROC_END,
         ST_PROC_GET,
         ST_PROC_LIST,
@@ -395,10 +396,14 @@ int store_process_insert(Store *s, StoreProcess *p) {
         int rc =
             cached(s, ST_PROC_INSERT,
                    "INSERT INTO processes (group_name, pid, ns_pid, shim_pid, shim_start, argv, namespaces, hostname, "
-                   "state, started_usec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)",
+                   "state, started_usec, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
                    &st);
         if (rc < 0)
                 return rc;
+        if (p->id > 0)
+                sqlite3_bind_int64(st, 10, p->id);
+        else
+                sqlite3_bind_null(st, 10); /* the next rowid */
         sqlite3_bind_text(st, 1, p->group, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 2, p->pid);
         sqlite3_bind_int(st, 3, p->ns_pid);
@@ -416,6 +421,19 @@ int store_process_insert(Store *s, StoreProcess *p) {
                 return r;
         p->id = sqlite3_last_insert_rowid(s->db);
         p->state = STORE_PROC_RUNNING;
+        return 0;
+}
+
+int store_process_next_id(Store *s, int64_t *ret) {
+        _cleanup_cached_ sqlite3_stmt *st = NULL;
+        /* What a NULL id becomes on insert: one above the largest (no AUTOINCREMENT). */
+        int rc = cached(s, ST_PROC_NEXT_ID, "SELECT COALESCE(MAX(id), 0) + 1 FROM processes", &st);
+        if (rc < 0)
+                return rc;
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW)
+                return errno_of(s->db, rc);
+        *ret = sqlite3_column_int64(st, 0);
         return 0;
 }
 

@@ -59,7 +59,10 @@ typedef struct StoreProcess {
 
 void store_process_clear(StoreProcess *p);
 /* Inserts p (its id is assigned and written back). */
+/* p->id 0: the next free id; else that id. Fills p->id. */
 int store_process_insert(Store *s, StoreProcess *p);
+/* The id the next insert with p->id 0 would get (callers hold the service lock). */
+int store_process_next_id(Store *s, int64_t *ret);
 /* Records the end of a running process; -ENOENT if it is not running. */
 int store_process_end(Store *s, int64_t id, StoreProcState state, int exit_code, int signal, uint64_t ended_usec);
 int store_process_get(Store *s, int64_t id, StoreProcess *ret);
