@@ -372,10 +372,15 @@ static int sd_create(CgDriver *drv, const CgGroupPath *g, CgError *err) {
                 return r;
         r = start_unit(d, u.unit, NULL, 0, "group", err);
         bool made = r >= 0;
-        if (r == -EEXIST) { /* a slice of ours from before a restart: adopt it */
-                r = 0;
-                if (err)
-                        *err = (CgError){0};
+        if (r == -EEXIST) {
+                /* A slice of ours from before a restart: adopt it. Setting its accounting again
+                 * makes systemd re-create directories someone removed behind its back. */
+                CgUnitCall *c = NULL;
+                r = cg_unit_call_new(d->bus, false, u.unit, &c, err);
+                if (r >= 0) {
+                        add_accounting(d, c);
+                        r = cg_unit_call_run(c, err);
+                }
         }
         if (r < 0)
                 return r;
@@ -616,7 +621,7 @@ static int sd_setup(DriverSd *d, const char *root, CgError *err) {
                 return r;
         if (!d->unified) {
                 r = cg_driver_v1_open_shared(slice, d->base.layout, (1u << CG_CTRL_FREEZER) | (1u << CG_CTRL_CPUSET),
-                                             &d->inner, err);
+                                             1u << CG_CTRL_DEVICES, &d->inner, err);
                 if (r < 0)
                         return r;
                 d->base.controllers = d->inner->controllers | (1u << CG_CTRL_DEVICES);

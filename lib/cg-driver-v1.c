@@ -756,12 +756,13 @@ static int open_root(DriverV1 *d, Hierarchy *h, CgError *err) {
         _cleanup_close_ int top = open(h->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (top < 0)
                 return cg_error_set(err, -errno, "no_cgroupfs", NULL, "open %s: %m", h->mount);
-        if (!h->owned) { /* someone else's (systemd's): use it if it is there */
+        if (!h->owned) { /* systemd's: its directories, made when a property needs them */
                 h->root_fd = cg_fs_open_dir_at(top, d->root);
-                return h->root_fd == -ENOENT ? 0
-                       : h->root_fd < 0      ? cg_error_set(err, h->root_fd, "cgroupfs_error", NULL, "open %s/%s: %s",
-                                                            h->mount, d->root, strerror(-h->root_fd))
-                                             : 0;
+                if (h->root_fd == -ENOENT)
+                        return 0; /* left out (drop_missing) */
+                return h->root_fd >= 0 ? 0
+                                       : cg_error_set(err, h->root_fd, "cgroupfs_error", NULL, "open %s/%s: %s",
+                                                      h->mount, d->root, strerror(-h->root_fd));
         }
         bool made = mkdirat(top, d->root, 0755) == 0;
         if (!made && errno != EEXIST)
@@ -784,7 +785,14 @@ static int open_root(DriverV1 *d, Hierarchy *h, CgError *err) {
 int cg_driver_v1_open(const char *root, const char *layout, CgDriver **ret, CgError *err) {
         if (!cg_name_is_valid(root))
                 return cg_error_set(err, -EINVAL, "invalid_name", NULL, "the root group name is not valid");
-        return cg_driver_v1_open_shared(root, layout, UINT32_MAX, ret, err);
+        return cg_driver_v1_open_shared(root, layout, UINT32_MAX, 0, ret, err);
+}
+
+/* systemd puts itself into init.scope in every hierarchy it manages (systemd.special(7)). */
+static bool has_init_scope(const Hierarchy *h) {
+        char path[PATH_MAX + 16];
+        snprintf(path, sizeof path, "%s/init.scope", h->mount);
+        return access(path, F_OK) == 0;
 }
 
 /* A hierarchy another writer owns and whose root directory is missing is left out. */
@@ -798,7 +806,8 @@ static void drop_missing(DriverV1 *d) {
         }
 }
 
-int cg_driver_v1_open_shared(const char *root_dir, const char *layout, uint32_t own, CgDriver **ret, CgError *err) {
+int cg_driver_v1_open_shared(const char *root_dir, const char *layout, uint32_t own, uint32_t theirs, CgDriver **ret,
+                             CgError *err) {
         if (strchr(root_dir, '/') || strlen(root_dir) >= sizeof(((DriverV1 *)0)->root))
                 return cg_error_set(err, -EINVAL, "invalid_name", NULL, "the root directory is not one path component");
         DriverV1 *d = calloc(1, sizeof *d);
@@ -809,7 +818,8 @@ int cg_driver_v1_open_shared(const char *root_dir, const char *layout, uint32_t 
         snprintf(d->root, sizeof d->root, "%s", root_dir);
         int r = discover(d, err);
         for (size_t i = 0; r >= 0 && i < d->nh; i++) {
-                d->h[i].owned = (d->h[i].controllers & own) != 0;
+                uint32_t c = d->h[i].controllers;
+                d->h[i].owned = (c & own) || (!(c & theirs) && !has_init_scope(&d->h[i]));
                 r = open_root(d, &d->h[i], err);
         }
         if (r >= 0)

@@ -99,9 +99,12 @@ int cg_driver_open(const char *kind, const char *root, CgDriver **ret, CgError *
 void cg_driver_free(CgDriver *d);
 
 int cg_driver_v1_open(const char *root, const char *layout, CgDriver **ret, CgError *err);
-/* For the systemd driver: root_dir is the root slice's directory; only hierarchies of the
- * controllers in `own` get groups created, removed and processes placed; the others are
- * systemd's, used for limit files systemd does not write, and left out where missing. */
-int cg_driver_v1_open_shared(const char *root_dir, const char *layout, uint32_t own, CgDriver **ret, CgError *err);
+/* For the systemd driver: root_dir is the root slice's directory. Hierarchies of the
+ * controllers in `own`, and those systemd does not manage (no init.scope at their top, and
+ * none of `theirs`, which systemd takes on only when a property needs it), get groups
+ * created, removed and processes placed by this driver; the others are systemd's, used for
+ * the limit files systemd does not write, and left out where it made no directory. */
+int cg_driver_v1_open_shared(const char *root_dir, const char *layout, uint32_t own, uint32_t theirs, CgDriver **ret,
+                             CgError *err);
 int cg_driver_systemd_open(const char *root, const char *layout, CgDriver **ret, CgError *err);
 int cg_driver_v2_open(const char *root, CgDriver **ret, CgError *err);

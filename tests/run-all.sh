@@ -66,6 +66,13 @@ else
 	echo "!! cgroup v1 suite: this host is pure cgroup v2 and no v1 VM exists; the v1 driver is untested" >&2
 	fail=$((fail + 1))
 fi
+# The systemd driver: the same suites again, plus its own, each inside a real systemd booted
+# as PID 1 in private namespaces (tests/systemd/sandbox.sh), so the host is left alone.
+for t in tests/integration/test-*.sh tests/systemd/test-systemd.sh; do
+	echo "== integration: ${t##*/} (driver systemd, in a systemd sandbox)"
+	timeout 900 tests/systemd/run.sh "$BIN" "$t" 2>&1 | tee "$log"
+	count "${t##*/} with systemd" "${PIPESTATUS[0]}" "$log"
+done
 # Each fuzzer runs for a bounded time on a copy of its committed corpus; a crash, a
 # sanitizer report or a broken property fails it, and the reproducer is kept in $FUZZ.
 for f in "$FUZZ"/fuzz-*; do

@@ -21,6 +21,26 @@ SKIP=0
 N=0
 # A unified mount has cgroup.controllers at its top; a v1/hybrid tmpfs does not.
 if [ -f "$CG/cgroup.controllers" ]; then LAYOUT=v2; else LAYOUT=v1; fi
+# cgroupfs, or systemd (inside tests/systemd/sandbox.sh): groups are then slices, and a
+# group's directory is <root>.slice/<root>-web.slice/<root>-web-api.slice, names escaped.
+DRIVER=${DRIVER:-cgroupfs}
+sd_esc() { printf '%s' "$1" | sed 's/-/\\x2d/g'; }
+ROOT_UNIT=$(sd_esc "$ROOT")
+if [ "$DRIVER" = systemd ]; then ROOTDIR=$ROOT_UNIT.slice; else ROOTDIR=$ROOT; fi
+# The unit of a group ("web/api" → cgwarden\x2dtest\x2d1-web-api.slice).
+sd_unit() { local p=$ROOT_UNIT c; local IFS=/; for c in $1; do p=$p-$(sd_esc "$c"); done; echo "$p.slice"; }
+# The group's path below the hierarchy root.
+grel() {
+	[ "$DRIVER" = systemd ] || { echo "$ROOT/$1"; return; }
+	local p=$ROOTDIR pre=$ROOT_UNIT c; local IFS=/
+	for c in $1; do pre=$pre-$(sd_esc "$c"); p=$p/$pre.slice; done
+	echo "$p"
+}
+# systemd only makes a devices group for a unit with device rules.
+V1_CTRLS="cpu cpuacct cpuset memory blkio devices freezer pids"
+[ "$DRIVER" = systemd ] && V1_CTRLS="cpu cpuacct cpuset memory blkio freezer pids"
+# only_driver DRIVER "name" command...: a check that means something with one driver only
+only_driver() { local drv=$1 name=$2; shift 2; if [ "$DRIVER" = "$drv" ]; then check "$name" "$@"; else skip "$name" "not with the $DRIVER driver"; fi; }
 V1_UNLIMITED=9223372036854771712
 
 ok() {
@@ -35,12 +55,12 @@ only() { local layout=$1 name=$2; shift 2; if [ "$LAYOUT" = "$layout" ]; then ch
 
 # ---- the kernel's view of a group, layout-independent ----
 # The group's directory ("web/api"); on v1 in the hierarchy of controller $2.
-gdir() { if [ "$LAYOUT" = v2 ]; then echo "$CG/$ROOT/$1"; else echo "$CG/${2:-memory}/$ROOT/$1"; fi; }
+gdir() { if [ "$LAYOUT" = v2 ]; then echo "$CG/$(grel "$1")"; else echo "$CG/${2:-memory}/$(grel "$1")"; fi; }
 # Every directory that makes up the group (one on v2, one per hierarchy on v1).
 gdirs() {
-	if [ "$LAYOUT" = v2 ]; then echo "$CG/$ROOT/$1"; return; fi
+	if [ "$LAYOUT" = v2 ]; then gdir "$1"; return; fi
 	local c
-	for c in cpu cpuacct cpuset memory blkio devices freezer pids; do echo "$CG/$c/$ROOT/$1"; done
+	for c in $V1_CTRLS; do gdir "$1" "$c"; done
 }
 kf() { cat "$(gdir "$1" "$2")/$3" 2>/dev/null; } # kf GROUP V1CTRL FILE
 v1size() { local v; v=$(kf "$1" memory "$2"); if [ "${v:-0}" -ge $V1_UNLIMITED ] 2>/dev/null; then echo max; else echo "$v"; fi; }
@@ -66,7 +86,7 @@ k_cpu_max() { # quota in µs, or max
 k_cpu_period() { if [ "$LAYOUT" = v2 ]; then kf "$1" - cpu.max | cut -d' ' -f2; else kf "$1" cpu cpu.cfs_period_us; fi; }
 k_cpu_weight() { if [ "$LAYOUT" = v2 ]; then kf "$1" - cpu.weight; else echo $(($(kf "$1" cpu cpu.shares) * 100 / 1024)); fi; }
 k_cpus() { if [ "$LAYOUT" = v2 ]; then kf "$1" - cpuset.cpus.effective; else kf "$1" cpuset cpuset.effective_cpus; fi; }
-k_root_cpus() { if [ "$LAYOUT" = v2 ]; then cat "$CG/$ROOT/cpuset.cpus.effective"; else cat "$CG/cpuset/$ROOT/cpuset.effective_cpus"; fi; }
+k_root_cpus() { if [ "$LAYOUT" = v2 ]; then cat "$CG/$ROOTDIR/cpuset.cpus.effective"; else cat "$CG/cpuset/$ROOTDIR/cpuset.effective_cpus"; fi; }
 k_pids() { kf "$1" pids pids.max; }
 k_state() {
 	if [ "$LAYOUT" = v1 ]; then kf "$1" freezer freezer.state; return; fi
@@ -91,8 +111,12 @@ k_io_max() {
 	done | sort -t: -k1,1n -k2,2n -s | awk '{k=$1; $1=""; a[k]=a[k] $0; if (!(k in o)) {o[k]=++n; ks[n]=k}}
 		END {for (i=1;i<=n;i++) printf "%s%s%s", (i>1?";":""), ks[i], a[ks[i]]; print ""}'
 }
-k_procs() { kf "$1" pids cgroup.procs; }
+# The group's own processes: with systemd they sit in scopes below the slice, except in
+# the freezer hierarchy, which is cgwarden's.
+k_procs() { if [ "$DRIVER" = systemd ]; then kf "$1" freezer cgroup.procs; else kf "$1" pids cgroup.procs; fi; }
 k_in() { k_procs "$1" | grep -qx "$2"; } # k_in GROUP PID
+# k_dir_holds DIR PID: the pid is in DIR, or (systemd) in a scope directly below it.
+k_dir_holds() { cat "$1/cgroup.procs" $([ "$DRIVER" = systemd ] && ls -d "$1"/*.scope 2>/dev/null | sed 's|$|/cgroup.procs|') 2>/dev/null | grep -qx "$2"; }
 k_exists() { local d; for d in $(gdirs "$1"); do [ -d "$d" ] || return 1; done; }
 k_gone() { local d; for d in $(gdirs "$1"); do [ ! -d "$d" ] || return 1; done; }
 k_set_mem_max() { if [ "$LAYOUT" = v2 ]; then echo "$2" >"$(gdir "$1")/memory.max"; else echo "$2" >"$(gdir "$1")/memory.limit_in_bytes"; fi; }
@@ -101,7 +125,9 @@ k_rmdir() { local d; for d in $(gdirs "$1"); do rmdir "$d"; done; }
 # Removes everything under this run's root, deepest first: thaw, kill, rmdir.
 remove_root() {
 	local tops d p i
-	if [ "$LAYOUT" = v2 ]; then tops=$CG/$ROOT; else tops=$(ls -d "$CG"/*/"$ROOT" 2>/dev/null); fi
+	# systemd removes its own directories once the root slice is stopped.
+	[ "$DRIVER" = systemd ] && timeout 30 systemctl stop "$ROOT_UNIT.slice" >/dev/null 2>&1
+	if [ "$LAYOUT" = v2 ]; then tops=$CG/$ROOTDIR; else tops=$(ls -d "$CG"/*/"$ROOTDIR" 2>/dev/null); fi
 	for d in $(find $tops -depth -type d 2>/dev/null); do
 		[ -f "$d/freezer.state" ] && echo THAWED >"$d/freezer.state" 2>/dev/null
 		[ -f "$d/cgroup.freeze" ] && echo 0 >"$d/cgroup.freeze" 2>/dev/null
@@ -125,7 +151,7 @@ cleanup() {
 	for p in "${SPAWNED[@]}"; do kill -9 "$p" 2>/dev/null; done
 	remove_root
 	local left
-	left=$(ls -d "$CG/$ROOT" "$CG"/*/"$ROOT" 2>/dev/null)
+	left=$(ls -d "$CG/$ROOTDIR" "$CG"/*/"$ROOTDIR" 2>/dev/null)
 	[ -n "$left" ] && echo "# cleanup could not remove: $left" >&2
 	rm -rf "$TMP"
 }
@@ -133,7 +159,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 start_daemon() {
-	"$BIN/cgwardend" --listen 127.0.0.1:0 --socket "$SOCK" --db "$DB" --root "$ROOT" --token-file "$TOKEN_FILE" --state-dir "$TMP/state" \
+	"$BIN/cgwardend" --driver "$DRIVER" --listen 127.0.0.1:0 --socket "$SOCK" --db "$DB" --root "$ROOT" --token-file "$TOKEN_FILE" --state-dir "$TMP/state" \
 		"$@" >>"$TMP/daemon.out" 2>>"$TMP/daemon.log" &
 	DAEMON_PID=$!
 	local i
@@ -188,7 +214,7 @@ spawn() { # a process of ours to put into groups: spawn CMD...
 }
 
 finish() {
-	echo "# cgroup $LAYOUT"
+	echo "# cgroup $LAYOUT, driver $DRIVER"
 	echo "$PASS passed, $FAIL failed, $SKIP skipped"
 	[ "$FAIL" = 0 ]
 }

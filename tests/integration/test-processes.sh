@@ -28,8 +28,10 @@ run box '{"argv":["cat","/proc/self/cgroup"]}'
 check "start answers 201" is 201
 check "PROCESS has every field" bash -c 'for k in id pid ns_pid argv namespaces hostname state exit_code signal started_at ended_at; do grep -q "\"$k\":" <<<"$0" || exit 1; done' "$BODY"
 wait_end box "$ID"
-if [ "$LAYOUT" = v2 ]; then want="0::/$ROOT/box"; else want="pids:/$ROOT/box"; fi
-check "its first instruction already runs in the group" grep -q "$want\$" <(logof box "$ID")
+if [ "$LAYOUT" = v2 ]; then want="0::/$ROOT/box"; elif [ "$DRIVER" = systemd ]; then want="freezer:/$(grel box)"; else want="pids:/$ROOT/box"; fi
+check "its first instruction already runs in the group" grep -qxF "$want" <(logof box "$ID" | sed 's/^[0-9]*://')
+# systemd: and in its transient scope, <root>-<group>-<id>.scope, in the group's slice.
+only_driver systemd "... inside its scope $(sd_unit box | sed 's/\.slice$//')-$ID.scope" grep -qxF "pids:/$(grel box)/$(sd_unit box | sed 's/\.slice$//')-$ID.scope" <(logof box "$ID" | sed 's/^[0-9]*://')
 check "a finished process is exited with code 0" has '"state":"exited","exit_code":0'
 
 run box '{"argv":["sh","-c","for n in pid mnt uts ipc net user cgroup; do echo $n $(readlink /proc/self/ns/$n); done"],"namespaces":["pid","mount","uts","ipc","net"]}'

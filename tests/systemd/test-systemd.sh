@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# What only the systemd driver does, checked through systemd's own view (systemctl show)
+# and the kernel's: units and their names, properties, scopes, restarts, re-executions.
+# Runs inside tests/systemd/sandbox.sh (tests/systemd/run.sh), with DRIVER=systemd.
+. "$(dirname "$0")/../integration/lib.sh"
+
+[ "$DRIVER" = systemd ] || { echo "# run me through tests/systemd/run.sh"; echo "0 passed, 1 failed"; exit 1; }
+prop() { systemctl show -P "$2" "$1" 2>/dev/null; } # prop UNIT PROPERTY
+scope_of() { echo "$(sd_unit "$1" | sed 's/\.slice$//')-$2.scope"; } # scope_of GROUP ID
+
+# ---- selection ----
+start_daemon --driver auto || { echo "0 passed, 1 failed"; exit 1; }
+api GET /healthz
+check "auto picks systemd where systemd is PID 1" has '"driver":"systemd"'
+check "the log says how systemd was reached" grep -q "systemd over its private socket" "$TMP/daemon.log"
+# Without /run/systemd/private nor a system bus, --driver systemd must say so and stop.
+out=$(unshare -m sh -c "mount -t tmpfs none /run && timeout 20 '$BIN/cgwardend' --driver systemd --root $ROOT-x --socket '$TMP/x.sock' --listen none --db '$TMP/x.db' --token-file '$TMP/x.tok'" 2>&1)
+rc=$?
+check "--driver systemd without systemd fails" test "$rc" != 0
+check "... naming the problem" grep -q "cannot reach systemd" <<<"$out"
+
+# ---- groups are slices, named as systemd-escape does ----
+api POST /api/v1/groups '{"name":"web","limits":{"memory":{"max":"512M"},"cpu":{"max":1.5,"weight":200},"pids":{"max":100},"io":{"weight":300}}}'
+check "create answers 201" is 201
+api POST /api/v1/groups '{"name":"my-app","parent":"web"}'
+api POST /api/v1/groups '{"name":"my","parent":"web"}'
+WEB=$(sd_unit web) APP=$(sd_unit web/my-app) MY=$(sd_unit web/my)
+check "the root is a slice, $ROOT_UNIT.slice" test "$(prop "$ROOT_UNIT.slice" ActiveState)" = active
+check "a group is a slice under it, $WEB" test "$(prop "$WEB" Slice)" = "$ROOT_UNIT.slice"
+check "a dash is escaped: $APP" test "$(prop "$APP" ActiveState)" = active
+check "... so my-app is web's child, not my's" test "$(prop "$APP" Slice)" = "$WEB"
+check "... and my is its sibling" test "$(prop "$MY" Slice)" = "$WEB"
+check "the slice's control group is the directory the kernel files are in" test "$CG/memory$(prop "$WEB" ControlGroup)" = "$(gdir web memory)"
+check "the units are transient" test "$(prop "$WEB" Transient)" = yes
+
+# ---- limits are unit properties (v1 names on this layout) ----
+check "MemoryLimit" test "$(prop "$WEB" MemoryLimit)" = 536870912
+check "CPUQuotaPerSecUSec" test "$(prop "$WEB" CPUQuotaPerSecUSec)" = 1.500000s
+check "CPUShares" test "$(prop "$WEB" CPUShares)" = 2048
+check "TasksMax" test "$(prop "$WEB" TasksMax)" = 100
+check "BlockIOWeight" test -n "$(prop "$WEB" BlockIOWeight | grep -v '^\[not set\]$')"
+api PATCH /api/v1/groups/web/limits '{"memory":{"max":"256M"},"cpu":{"max":null},"pids":{"max":null}}'
+check "patch answers 200" is 200
+check "MemoryLimit follows a patch" test "$(prop "$WEB" MemoryLimit)" = 268435456
+check "... and so does the kernel" test "$(k_mem_max web)" = 268435456
+check "a removed quota is infinity again" test "$(prop "$WEB" CPUQuotaPerSecUSec)" = infinity
+check "a removed TasksMax is infinity again" test "$(prop "$WEB" TasksMax)" = infinity
+api PATCH /api/v1/groups/web/limits '{"devices":{"policy":"deny","rules":["c 1:3 rwm","c 136:* rw","a *:* m"]}}'
+check "devices answer 200" is 200
+check "DevicePolicy=strict" test "$(prop "$WEB" DevicePolicy)" = strict
+check "DeviceAllow by number, by driver name and by type" test "$(prop "$WEB" DeviceAllow | sort | paste -sd,)" = "/dev/char/1:3 rwm,block-* m,char-* m,char-pts rw"
+api PATCH /api/v1/groups/web/limits '{"devices":null}'
+check "devices null: DevicePolicy=auto, no DeviceAllow" test "$(prop "$WEB" DevicePolicy)/$(prop "$WEB" DeviceAllow)" = "auto/"
+# A character major no driver registered (/proc/devices) has no name systemd could use.
+free=$(awk '/^Character/ {c=1; next} /^Block/ {c=0} c {print $1}' /proc/devices | sort -n | awk 'BEGIN {m=4000} $1 == m {m++} END {print m}')
+api PATCH /api/v1/groups/web/limits "{\"devices\":{\"policy\":\"deny\",\"rules\":[\"c $free:* r\"]}}"
+check "a major without a driver name is refused, 422" is 422
+check "... naming /devices/rules" has '"field":"/devices/rules"'
+
+# ---- processes go into transient scopes ----
+api POST /api/v1/groups/web/processes '{"argv":["sleep","600"]}'
+check "start answers 201" is 201
+ID=$(sed -n 's/^{"id":\([0-9]*\),.*/\1/p' <<<"$BODY")
+PID=$(sed -n 's/.*"pid":\([0-9]*\),.*/\1/p' <<<"$BODY")
+SCOPE=$(scope_of web "$ID")
+check "the process runs in $SCOPE" test "$(prop "$SCOPE" ActiveState)" = active
+check "... which sits in the group's slice" test "$(prop "$SCOPE" Slice)" = "$WEB"
+check "... and holds the process's shim" grep -q . <(systemctl show -P ControlGroup "$SCOPE")
+check "the kernel agrees (pids hierarchy)" grep -qxF "pids:$(prop "$SCOPE" ControlGroup)" <(sed 's/^[0-9]*://' "/proc/$PID/cgroup")
+check "and the freezer hierarchy is cgwarden's own group" grep -qxF "freezer:/$(grel web)" <(sed 's/^[0-9]*://' "/proc/$PID/cgroup")
+api POST /api/v1/groups/web/freeze
+check "freeze on v1 goes through the freezer hierarchy" test "$(k_state web)" = FROZEN
+api POST /api/v1/groups/web/thaw
+check "thaw" test "$(k_state web)" = THAWED
+
+# ---- a restart finds the units again; processes keep running ----
+stop_daemon
+check "the slice stays while the daemon is away" test "$(prop "$WEB" ActiveState)" = active
+check "so does the scope" test "$(prop "$SCOPE" ActiveState)" = active
+start_daemon || { finish; exit 1; }
+check "the restarted daemon found its slices and scope" grep -q "with 3 group slices and 1 scopes" "$TMP/daemon.log"
+api GET "/api/v1/groups/web/processes/$ID"
+check "the process is still running" has '"state":"running"'
+check "... in its scope" test "$(prop "$SCOPE" ActiveState)" = active
+
+# ---- systemd re-executes: the bus drops and comes back ----
+systemctl daemon-reexec
+api POST /api/v1/groups '{"name":"after","limits":{"memory":{"max":"64M"}}}'
+check "the first call after daemon-reexec works (reconnected)" is 201
+check "... and its limit is in systemd" test "$(prop "$(sd_unit after)" MemoryLimit)" = 67108864
+
+# ---- a process ends: its scope goes ----
+api POST "/api/v1/groups/web/processes/$ID/signal" '{"signal":"KILL"}'
+for i in $(seq 50); do [ "$(prop "$SCOPE" ActiveState)" = active ] || break; sleep 0.1; done
+check "the scope of an ended process is gone" test "$(prop "$SCOPE" ActiveState)" != active
+api DELETE '/api/v1/groups/web?force=true'
+check "delete answers 204" is 204
+check "the slices are stopped" test "$(prop "$WEB" ActiveState)/$(prop "$APP" ActiveState)" = inactive/inactive
+check "... and the kernel directories gone" k_gone web
+finish
