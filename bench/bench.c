@@ -1,6 +1,8 @@
 /* cgwarden-bench: the API's cost against the raw cgroupfs floor, measured in one run.
  * Usage: cgwarden-bench --socket PATH --raw-root NAME --api-root NAME --db-dir DIR [--rounds N]
- * (bench/run.sh starts a daemon on its own root and calls this.) Prints medians and ratios. */
+ *        cgwarden-bench --systemd --socket PATH --raw-root NAME [--rounds N]
+ * (bench/run.sh starts a daemon on its own root and calls this; with --systemd, inside a
+ * systemd sandbox against a daemon on the systemd driver.) Prints medians and ratios. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include "cg-fs.h"
+#include "cg-systemd.h"
 #include "cg-util.h"
 
 static const char *const controllers[] = {"cpu", "cpuacct", "cpuset", "memory", "blkio", "devices", "freezer", "pids"};
@@ -364,6 +367,102 @@ static Row bench_crun(const char *bundle, unsigned rounds) {
         return r;
 }
 
+/* ---- the systemd driver against systemd itself, in the same manager ---- */
+
+/* The floor: one StartTransientUnit of a slice with the same limits, its job awaited, as
+ * the driver sends it (no HTTP, no database). */
+static uint64_t sd_start_slice(CgSystemd *sd, const char *unit) {
+        CgUnitCall *c = NULL;
+        CgError err = {0};
+        uint64_t t0 = cg_now_usec(CLOCK_MONOTONIC);
+        if (cg_unit_call_new(sd, true, unit, &c, &err) < 0)
+                goto fail;
+        cg_unit_add_bool(c, "MemoryAccounting", true);
+        cg_unit_add_bool(c, "CPUAccounting", true);
+        cg_unit_add_bool(c, "TasksAccounting", true);
+        cg_unit_add_bool(c, "BlockIOAccounting", true);
+        cg_unit_add_u64(c, "MemoryLimit", 268435456);
+        cg_unit_add_u64(c, "CPUQuotaPerSecUSec", 500000);
+        if (cg_unit_call_run(c, &err) < 0)
+                goto fail;
+        return cg_now_usec(CLOCK_MONOTONIC) - t0;
+fail:
+        fprintf(stderr, "cgwarden-bench: %s: %s\n", unit, err.message);
+        exit(1);
+}
+
+static uint64_t time_cmd(char *const argv[]) {
+        uint64_t t0 = cg_now_usec(CLOCK_MONOTONIC);
+        if (run_cmd(argv) != 0) {
+                fprintf(stderr, "cgwarden-bench: %s failed\n", argv[0]);
+                exit(1);
+        }
+        return cg_now_usec(CLOCK_MONOTONIC) - t0;
+}
+
+static void bench_systemd(unsigned rounds) {
+        CgSystemd *sd = NULL;
+        CgError err = {0};
+        if (cg_systemd_open(&sd, &err) < 0) {
+                fprintf(stderr, "cgwarden-bench: %s\n", err.message);
+                exit(1);
+        }
+        uint64_t *floor_c = calloc(rounds, 8), *peer_c = calloc(rounds, 8), *api_c = calloc(rounds, 8);
+        uint64_t *peer_s = calloc(rounds, 8), *api_s = calloc(rounds, 8);
+        char unit[128], slice[128], name[32], body[256], path[128];
+        /* The peer's processes go into a slice of their own, with the same limits. */
+        snprintf(slice, sizeof slice, "%s-peer.slice", raw_root);
+        sd_start_slice(sd, slice);
+        api("POST", "/api/v1/groups",
+            "{\"name\":\"box\",\"limits\":{\"memory\":{\"max\":268435456},\"cpu\":{\"max\":0.5}}}", 201);
+        for (unsigned i = 0; i < rounds; i++) {
+                snprintf(unit, sizeof unit, "%s-f%u.slice", raw_root, i);
+                floor_c[i] = sd_start_slice(sd, unit);
+                (void)cg_systemd_stop(sd, unit, NULL);
+
+                char sl[160];
+                snprintf(sl, sizeof sl, "--slice=%s", slice);
+                char *peer[] = {"systemd-run",      "--quiet", "--scope",      sl,     "-p",
+                                "MemoryLimit=256M", "-p",      "CPUQuota=50%", "true", NULL};
+                peer_c[i] = time_cmd(peer);
+
+                snprintf(name, sizeof name, "c%u", i);
+                snprintf(body, sizeof body,
+                         "{\"name\":\"%s\",\"limits\":{\"memory\":{\"max\":268435456},\"cpu\":{\"max\":0.5}}}", name);
+                uint64_t t0 = cg_now_usec(CLOCK_MONOTONIC);
+                api("POST", "/api/v1/groups", body, 201);
+                api_c[i] = cg_now_usec(CLOCK_MONOTONIC) - t0;
+                snprintf(path, sizeof path, "/api/v1/groups/%s", name);
+                api("DELETE", path, NULL, 204);
+
+                /* A process in the five namespaces, in a limited group: the peer is unshare(1)
+                 * in a transient scope, timed to its end; ours until its exec. */
+                char *peer_ns[] = {"systemd-run", "--quiet", "--scope", sl,       "unshare", "--pid", "--mount",
+                                   "--uts",       "--ipc",   "--net",   "--fork", "true",    NULL};
+                peer_s[i] = time_cmd(peer_ns);
+                t0 = cg_now_usec(CLOCK_MONOTONIC);
+                api("POST", "/api/v1/groups/box/processes", "{\"argv\":[\"/bin/true\"]}", 201);
+                api_s[i] = cg_now_usec(CLOCK_MONOTONIC) - t0;
+        }
+        api("DELETE", "/api/v1/groups/box?force=true", NULL, 204);
+        (void)cg_systemd_stop(sd, slice, NULL);
+        printf("\n%-44s %14s %14s %14s %8s\n", "systemd driver (median)", "sd-bus floor", "systemd-run", "cgwarden API",
+               "API/run");
+        double f = median_ms(floor_c, rounds), pc = median_ms(peer_c, rounds), ac = median_ms(api_c, rounds);
+        double ps = median_ms(peer_s, rounds), as = median_ms(api_s, rounds);
+        printf("%-44s %11.3f ms %11.3f ms %11.3f ms %7.2fx\n", "create a group with memory and cpu limits", f, pc, ac,
+               ac / pc);
+        printf("%-44s %14s %11.3f ms %11.3f ms %7.2fx\n", "start a process in 5 namespaces in a group", "-", ps, as,
+               as / ps);
+        printf("(%u rounds in one systemd; floor = StartTransientUnit of a slice with the limits, job awaited;\n"
+               " systemd-run --scope -p MemoryLimit -p CPUQuota true for the create row, and\n"
+               " systemd-run --scope unshare --pid --mount --uts --ipc --net --fork true for the start row,\n"
+               " each timed as a user runs it; the API includes HTTP and the synchronous=FULL commit)\n",
+               rounds);
+        free(floor_c), free(peer_c), free(api_c), free(peer_s), free(api_s);
+        cg_systemd_free(sd);
+}
+
 /* The price of durability on this disk: what one synchronous=FULL commit must at least wait for. */
 static Row bench_fsync(unsigned rounds) {
         char path[PATH_MAX];
@@ -402,10 +501,15 @@ static Row bench_health(unsigned rounds) {
 
 int main(int argc, char **argv) {
         static const struct option opts[] = {
-            {"socket", required_argument, NULL, 's'},   {"raw-root", required_argument, NULL, 'r'},
-            {"api-root", required_argument, NULL, 'a'}, {"rounds", required_argument, NULL, 'n'},
-            {"db-dir", required_argument, NULL, 'd'},   {0},
+            {"socket", required_argument, NULL, 's'},
+            {"raw-root", required_argument, NULL, 'r'},
+            {"api-root", required_argument, NULL, 'a'},
+            {"rounds", required_argument, NULL, 'n'},
+            {"db-dir", required_argument, NULL, 'd'},
+            {"systemd", no_argument, NULL, 'S'},
+            {0},
         };
+        bool systemd = false;
         unsigned rounds = 50;
         int c;
         while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -419,8 +523,16 @@ int main(int argc, char **argv) {
                         db_dir = optarg;
                 else if (c == 'n')
                         rounds = (unsigned)strtoul(optarg, NULL, 10);
+                else if (c == 'S')
+                        systemd = true;
                 else
                         return 2;
+        }
+        if (systemd && sock && raw_root && rounds > 0) {
+                api_init();
+                bench_systemd(rounds);
+                curl_easy_cleanup(curl);
+                return 0;
         }
         if (!sock || !raw_root || !api_root || !db_dir || rounds == 0) {
                 fprintf(

@@ -49,3 +49,25 @@ if [ -d /sys/fs/cgroup/unified ]; then
 else
 	"$B/cgwarden-bench" --socket "$TMP/sock" --raw-root "$RAW" --api-root "$ROOT" --db-dir "$TMP" --rounds "$ROUNDS"
 fi
+
+# The systemd driver, against systemd-run in the same manager: a real systemd as PID 1 in a
+# private sandbox (tests/systemd/sandbox.sh), the daemon and the bench inside it.
+if [ -x /lib/systemd/systemd ] && command -v systemd-run >/dev/null && [ ! -f /sys/fs/cgroup/cgroup.controllers ]; then
+	SB=$PWD/build/bench-sandbox-$$
+	SANDBOX=tests/systemd/sandbox.sh
+	stop_sandbox() { "$SANDBOX" stop "$SB" >/dev/null; rm -rf "$SB"; cleanup; }
+	trap stop_sandbox EXIT
+	if timeout 60 "$SANDBOX" start "$SB" >/dev/null; then
+		# The database on disk, as on a real host (the sandbox's /tmp is a tmpfs).
+		mkdir -p "$SB/bench"
+		"$SANDBOX" exec "$SB" sh -c '"$1/cgwardend" --driver systemd --listen none --socket "$2/sock" --db "$2/db" \
+			--root cgwarden-bench --token-file "$2/token" --state-dir "$2/state" 2>"$2/daemon.log" &
+			for _ in $(seq 100); do [ -S "$2/sock" ] && break; sleep 0.05; done
+			"$1/cgwarden-bench" --systemd --socket "$2/sock" --raw-root cgwarden-benchsd --rounds "$3"
+			rc=$?; [ $rc = 0 ] || cat "$2/daemon.log" >&2; kill -TERM $!; wait; exit $rc' _ "$PWD/$B" "$SB/bench" "$ROUNDS"
+	else
+		echo "bench: the systemd sandbox did not boot; no systemd rows" >&2
+	fi
+else
+	echo "(no systemd rows: needs systemd installed and a v1/hybrid host for the sandbox)"
+fi
