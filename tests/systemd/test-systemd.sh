@@ -68,6 +68,17 @@ check "... which sits in the group's slice" test "$(prop "$SCOPE" Slice)" = "$WE
 check "... and holds the process's shim" grep -q . <(systemctl show -P ControlGroup "$SCOPE")
 check "the kernel agrees (pids hierarchy)" grep -qxF "pids:$(prop "$SCOPE" ControlGroup)" <(sed 's/^[0-9]*://' "/proc/$PID/cgroup")
 check "and the freezer hierarchy is cgwarden's own group" grep -qxF "freezer:/$(grel web)" <(sed 's/^[0-9]*://' "/proc/$PID/cgroup")
+# attach: an existing process gets a scope of its own, <root>-<group>-pid<PID>-<time>.scope
+spawn sleep 600
+api POST /api/v1/groups/web/attach "{\"pid\":$LAST_PID}"
+check "attach answers 200" is 200
+ASCOPE=$(systemctl list-units --plain --no-legend "$(sd_unit web | sed 's/\.slice$//')-pid$LAST_PID-*.scope" | awk '{print $1}')
+check "the attached process is in a scope named after its pid" test -n "$ASCOPE"
+check "... in the group's slice" test "$(prop "$ASCOPE" Slice)" = "$WEB"
+check "... which the kernel shows" grep -qxF "pids:$(prop "$ASCOPE" ControlGroup)" <(sed 's/^[0-9]*://' "/proc/$LAST_PID/cgroup")
+check "... and the freezer group is the group itself" grep -qxF "freezer:/$(grel web)" <(sed 's/^[0-9]*://' "/proc/$LAST_PID/cgroup")
+api POST /api/v1/groups/web/attach '{"pid":2147483647}'
+check "attaching a pid that does not exist is 422 no_such_process" bash -c '[ "$0" = 422 ] && grep -q no_such_process <<<"$1"' "$STATUS" "$BODY"
 api POST /api/v1/groups/web/freeze
 check "freeze on v1 goes through the freezer hierarchy" test "$(k_state web)" = FROZEN
 api POST /api/v1/groups/web/thaw
@@ -78,7 +89,7 @@ stop_daemon
 check "the slice stays while the daemon is away" test "$(prop "$WEB" ActiveState)" = active
 check "so does the scope" test "$(prop "$SCOPE" ActiveState)" = active
 start_daemon || { finish; exit 1; }
-check "the restarted daemon found its slices and scope" grep -q "with 3 group slices and 1 scopes" "$TMP/daemon.log"
+check "the restarted daemon found its slices and scopes" grep -q "with 3 group slices and 2 scopes" "$TMP/daemon.log"
 api GET "/api/v1/groups/web/processes/$ID"
 check "the process is still running" has '"state":"running"'
 check "... in its scope" test "$(prop "$SCOPE" ActiveState)" = active
