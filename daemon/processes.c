@@ -189,6 +189,8 @@ int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProce
                 r = store_process_next_id(ps->groups->store, &pl.id);
                 if (r < 0)
                         return cg_error_set(err, r, "store_error", NULL, "the database cannot name the process");
+                if (pl.id < ps->next_free_id)
+                        pl.id = ps->next_free_id;
                 spec->spawn.place = place_outside;
                 spec->spawn.place_data = &pl;
         }
@@ -198,6 +200,8 @@ int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProce
                 close(place_fds[i]);
         if (r < 0) {
                 unlink(out), unlink(errp);
+                if (outside)
+                        ps->next_free_id = pl.id + 1;
                 return r;
         }
         StoreProcess p = {

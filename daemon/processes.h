@@ -14,6 +14,9 @@ typedef struct Processes {
         pthread_t monitor;
         bool monitor_started;
         volatile bool stop;
+        /* Ids a failed start named a scope after: systemd may still hold that unit for a
+         * moment, so they are not given out again (under the lock). */
+        int64_t next_free_id;
 } Processes;
 
 /* What a caller asked to run, already parsed and checked (api-processes.c). */

@@ -69,6 +69,64 @@ static int units_of(DriverSd *d, const CgGroupPath *g, Units *u, CgError *err) {
         return 0;
 }
 
+static bool on(const CgLimits *l, CgLimitKey k) {
+        return l->set & CG_LIMIT_BIT(k);
+}
+
+/* Unified: the directory of the first `depth` slices of u (0: the root slice's). */
+static int open_unit_dir(DriverSd *d, const Units *u, size_t depth) {
+        char rootdir[UNIT_MAX + 8];
+        snprintf(rootdir, sizeof rootdir, "%s.slice", d->root);
+        _cleanup_close_ int top = open(CG_MOUNT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int root = top < 0 ? -errno : cg_fs_open_dir_at(top, rootdir);
+        return root < 0 ? root : cg_fs_open_path_at(root, u->path.names, depth);
+}
+
+/* Unified: systemd writes AllowedCPUs= as given and the kernel quietly narrows it to the
+ * parent's; refuse what the parent does not have, as the cgroupfs driver does. A slice
+ * without the cpuset controller has the nearest ancestor's. */
+static int check_cpuset(DriverSd *d, const Units *u, const CgLimits *want, CgError *err) {
+        for (CgLimitKey k = CG_LIMIT_CPUSET_CPUS; k <= CG_LIMIT_CPUSET_MEMS; k++) {
+                const char *file = k == CG_LIMIT_CPUSET_CPUS ? "cpuset.cpus.effective" : "cpuset.mems.effective";
+                char parent[4096];
+                int r = -ENOENT;
+                if (!on(want, k))
+                        continue;
+                for (size_t depth = u->path.depth; r == -ENOENT && depth-- > 0;) {
+                        _cleanup_close_ int fd = open_unit_dir(d, u, depth);
+                        r = fd < 0 ? fd : cg_fs_read_at(fd, file, parent, sizeof parent);
+                }
+                if (r == -ENOENT) {
+                        _cleanup_close_ int top = open(CG_MOUNT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        r = top < 0 ? -errno : cg_fs_read_at(top, file, parent, sizeof parent);
+                }
+                if (r < 0)
+                        return cg_error_set(err, r, "cgroupfs_error", NULL, "reading the parent's %s: %s", file,
+                                            strerror(-r));
+                r = cg_cpuset_check_within(k == CG_LIMIT_CPUSET_CPUS ? &want->cpuset_cpus : &want->cpuset_mems, parent,
+                                           k, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Unified: the kernel's word on a slice (cgroup.events "frozen"), which also counts a
+ * frozen parent, unlike systemd's FreezerState of the unit alone. */
+static int kernel_frozen_at(DriverSd *d, const Units *u, size_t depth, bool *ret) {
+        char buf[256];
+        _cleanup_close_ int fd = open_unit_dir(d, u, depth);
+        int r = fd < 0 ? fd : cg_fs_read_at(fd, "cgroup.events", buf, sizeof buf);
+        if (r < 0)
+                return r;
+        *ret = strstr(buf, "frozen 1") != NULL;
+        return 0;
+}
+
+static int kernel_frozen(DriverSd *d, const Units *u, bool *ret) {
+        return kernel_frozen_at(d, u, u->path.depth, ret);
+}
+
 /* Keys systemd writes on this layout; the rest are the cgroupfs side's. IO_MAX is split:
  * on v1 systemd has read/write rates but no IOPS. */
 static uint32_t systemd_keys(const DriverSd *d) {
@@ -96,10 +154,6 @@ static int add_accounting(DriverSd *d, CgUnitCall *c) {
         cg_unit_add_bool(c, d->unified ? "IOAccounting" : "BlockIOAccounting", true);
         /* v1 has a cpu directory only where a cpu property is set: the default weight. */
         return d->unified ? 0 : cg_unit_add_u64(c, "CPUShares", cg_limits_weight_to_shares(CG_CPU_WEIGHT_DEFAULT));
-}
-
-static bool on(const CgLimits *l, CgLimitKey k) {
-        return l->set & CG_LIMIT_BIT(k);
 }
 
 static uint64_t or_infinity(const CgLimits *l, CgLimitKey k, uint64_t v) {
@@ -137,10 +191,14 @@ static int device_spec(const CgDeviceRule *rule, char type, char *buf, size_t si
         return r;
 }
 
-static int add_devices(CgUnitCall *c, const CgLimits *l, CgError *err) {
+static int add_devices(CgUnitCall *c, const CgLimits *l, bool unified, CgError *err) {
         if (!on(l, CG_LIMIT_DEVICES)) {
+                /* On unified, a unit left with no device settings keeps its last BPF program
+                 * (systemd stops managing it): allow everything explicitly instead. */
+                static const char *const all[2][2] = {{"char-*", "rwm"}, {"block-*", "rwm"}};
                 cg_unit_add_str(c, "DevicePolicy", "auto");
-                return cg_unit_add_str_pairs(c, "DeviceAllow", NULL, 0);
+                cg_unit_add_str_pairs(c, "DeviceAllow", NULL, 0);
+                return unified ? cg_unit_add_str_pairs(c, "DeviceAllow", all, 2) : 0;
         }
         if (l->devices_policy == CG_DEVICES_ALLOW && l->n_device_rules > 0)
                 return cg_error_set(err, -EOPNOTSUPP, "not_supported", "/devices/rules",
@@ -260,7 +318,7 @@ static int add_key(DriverSd *d, CgUnitCall *c, const CgLimits *l, CgLimitKey k, 
                 return cg_unit_add_u64(c, "BlockIOWeight", b);
         }
         case CG_LIMIT_IO_MAX: return add_io_max(d, c, l);
-        case CG_LIMIT_DEVICES: return add_devices(c, l, err);
+        case CG_LIMIT_DEVICES: return add_devices(c, l, d->unified, err);
         default: return -EINVAL;
         }
 }
@@ -293,6 +351,11 @@ static int sd_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *
         int r = units_of(d, g, &u, err);
         if (r < 0)
                 return r;
+        if (!d->inner) {
+                r = check_cpuset(d, &u, want, err);
+                if (r < 0)
+                        return r;
+        }
         if (d->inner && (flags & CG_APPLY_ONLY_DRIFTED)) {
                 /* Only what the kernel does not hold; lists are always sent (systemd dedups). */
                 CgLimits check = only(want, keys & VERIFIED_KEYS);
@@ -449,17 +512,20 @@ static int sd_attach(CgDriver *drv, const CgGroupPath *g, pid_t pid, CgError *er
         return d->inner->ops->attach(d->inner, &u.path, pid, err);
 }
 
-static int check_frozen(DriverSd *d, const Units *u, CgFreezeState want, CgError *err) {
-        char state[32];
-        int r = cg_systemd_freezer_state(d->bus, u->unit, state, sizeof state);
+/* FreezeUnit/ThawUnit answer once systemd saw the kernel confirm; a thaw under a frozen
+ * parent still leaves the slice frozen. */
+static int check_frozen(DriverSd *d, const Units *u, bool want, CgError *err) {
+        bool frozen = false;
+        int r = kernel_frozen(d, u, &frozen);
         if (r < 0)
-                return cg_error_set(err, r, "systemd_error", NULL, "reading FreezerState of %s: %s", u->unit,
+                return cg_error_set(err, r, "cgroupfs_error", NULL, "reading cgroup.events of %s: %s", u->unit,
                                     strerror(-r));
-        bool frozen = strcmp(state, "frozen") == 0;
-        if (frozen != (want == CG_FROZEN))
-                return cg_error_set(err, -EBUSY, want == CG_FROZEN ? "still_freezing" : "parent_frozen", NULL,
-                                    "systemd reports %s as \"%s\"", u->unit, state);
-        return 0;
+        if (frozen == want)
+                return 0;
+        if (want)
+                return cg_error_set(err, -EBUSY, "still_freezing", NULL, "%s did not reach frozen", u->unit);
+        return cg_error_set(err, -EBUSY, "parent_frozen", NULL,
+                            "the group stays frozen because a parent group is frozen");
 }
 
 static int freeze_or_thaw(CgDriver *drv, const CgGroupPath *g, bool freeze, CgError *err) {
@@ -472,8 +538,13 @@ static int freeze_or_thaw(CgDriver *drv, const CgGroupPath *g, bool freeze, CgEr
         if (d->inner)
                 return freeze ? d->inner->ops->freeze(d->inner, &u.path, err)
                               : d->inner->ops->thaw(d->inner, &u.path, err);
+        /* ThawUnit thaws the parent slices too; the API's thaw leaves a frozen parent be. */
+        bool parent_frozen = false;
+        if (!freeze && kernel_frozen_at(d, &u, u.path.depth - 1, &parent_frozen) >= 0 && parent_frozen)
+                return cg_error_set(err, -EBUSY, "parent_frozen", NULL,
+                                    "the group stays frozen because a parent group is frozen");
         r = cg_systemd_freeze(d->bus, u.unit, freeze, err);
-        return r < 0 ? r : check_frozen(d, &u, freeze ? CG_FROZEN : CG_THAWED, err);
+        return r < 0 ? r : check_frozen(d, &u, freeze, err);
 }
 
 static int sd_freeze(CgDriver *drv, const CgGroupPath *g, CgError *err) {
@@ -488,25 +559,28 @@ static int sd_freeze_state(CgDriver *drv, const CgGroupPath *g, CgFreezeState *r
         DriverSd *d = sdrv(drv);
         Units u;
         char state[32];
+        bool frozen = false;
         int r = units_of(d, g, &u, NULL);
         if (r < 0)
                 return r;
         if (d->inner)
                 return d->inner->ops->freeze_state(d->inner, &u.path, ret);
-        r = cg_systemd_freezer_state(d->bus, u.unit, state, sizeof state);
+        r = kernel_frozen(d, &u, &frozen);
         if (r < 0)
                 return r;
-        *ret = strcmp(state, "frozen") == 0 ? CG_FROZEN : strcmp(state, "freezing") == 0 ? CG_FREEZING : CG_THAWED;
+        if (frozen) {
+                *ret = CG_FROZEN;
+                return 0;
+        }
+        /* Asked to freeze but not there yet: systemd says "freezing". */
+        r = cg_systemd_freezer_state(d->bus, u.unit, state, sizeof state);
+        *ret = r >= 0 && strcmp(state, "freezing") == 0 ? CG_FREEZING : CG_THAWED;
         return 0;
 }
 
 /* Unified: the group's processes are those of the scopes directly in its slice. */
 static int scope_pids(DriverSd *d, const Units *u, pid_t **ret_pids, size_t *ret_n) {
-        char rootdir[UNIT_MAX + 8];
-        snprintf(rootdir, sizeof rootdir, "%s.slice", d->root);
-        _cleanup_close_ int top = open(CG_MOUNT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_close_ int root = top < 0 ? -errno : cg_fs_open_dir_at(top, rootdir);
-        int fd = root < 0 ? root : cg_fs_open_path_at(root, u->path.names, u->path.depth);
+        int fd = open_unit_dir(d, u, u->path.depth);
         if (fd < 0)
                 return fd;
         DIR *dir = fdopendir(fd);

@@ -183,6 +183,7 @@ static int call_error(CgError *err, const char *what, const char *unit, const sd
         int e_no = bus_errno(e, r);
         const char *code = e_no == -EINVAL       ? "systemd_refused"
                            : e_no == -EOPNOTSUPP ? "not_supported"
+                           : e_no == -EEXIST     ? "unit_exists"
                                                  : "systemd_error";
         return cg_error_set(err, e_no, code, NULL, "systemd %s %s: %s", what, unit,
                             e && e->message ? e->message : strerror(-r));

@@ -51,14 +51,27 @@ for t in tests/integration/test-*.sh; do
 	BIN=$BIN timeout 600 "$t" 2>&1 | tee "$log"
 	count "${t##*/} on cgroup $native" "${PIPESTATUS[0]}" "$log"
 done
-if [ "$native" = v1 ]; then
+# in_vm COMMAND...: runs COMMAND as root in the cgroup v2 VM, with our binaries, the tests,
+# and systemd (for the systemd driver's runs) packed in.
+in_vm() {
+	local top
 	top=$(pwd)
+	timeout 1500 tests/v2vm/cgroup-v2-vm.sh run "$V2VM_DIR" -m 2048 -t 1200 \
+		-a "$top/$BIN/cgwardend" -a "$top/$BIN/cgwarden" -a "$top/tests" -a curl -a setpriv \
+		-a /lib/systemd/systemd -a systemctl -a systemd-run -a nsenter -a unshare -a /usr/lib/os-release \
+		-e BIN="$top/$BIN" -- "$@"
+}
+if [ "$native" = v1 ]; then
 	for t in tests/integration/test-*.sh; do
 		echo "== integration: ${t##*/} (cgroup v2, in a VM)"
-		timeout 1500 tests/v2vm/cgroup-v2-vm.sh run "$V2VM_DIR" -m 2048 -t 1200 \
-			-a "$top/$BIN/cgwardend" -a "$top/$BIN/cgwarden" -a "$top/tests" -a curl -a setpriv \
-			-e BIN="$top/$BIN" -- "$top/$t" 2>&1 | tee "$log"
+		in_vm "$(pwd)/$t" 2>&1 | tee "$log"
 		count "${t##*/} on cgroup v2" "${PIPESTATUS[0]}" "$log"
+	done
+	# The systemd driver on the unified hierarchy: systemd booted inside the VM.
+	for t in tests/integration/test-*.sh tests/systemd/test-systemd.sh; do
+		echo "== integration: ${t##*/} (driver systemd, cgroup v2, in a VM)"
+		in_vm "$(pwd)/tests/systemd/in-v2vm.sh" "$(pwd)/$t" 2>&1 | tee "$log"
+		count "${t##*/} with systemd on cgroup v2" "${PIPESTATUS[0]}" "$log"
 	done
 else
 	# No v1 kernel can be booted from here for a whole-driver run: say so, and fail, since a

@@ -85,7 +85,13 @@ k_cpu_max() { # quota in µs, or max
 }
 k_cpu_period() { if [ "$LAYOUT" = v2 ]; then kf "$1" - cpu.max | cut -d' ' -f2; else kf "$1" cpu cpu.cfs_period_us; fi; }
 k_cpu_weight() { if [ "$LAYOUT" = v2 ]; then kf "$1" - cpu.weight; else echo $(($(kf "$1" cpu cpu.shares) * 100 / 1024)); fi; }
-k_cpus() { if [ "$LAYOUT" = v2 ]; then kf "$1" - cpuset.cpus.effective; else kf "$1" cpuset cpuset.effective_cpus; fi; }
+k_cpus() {
+	[ "$LAYOUT" = v1 ] && { kf "$1" cpuset cpuset.effective_cpus; return; }
+	# systemd enables cpuset only where AllowedCPUs= is set: elsewhere the nearest ancestor's.
+	local d; d=$(gdir "$1")
+	while [ ! -f "$d/cpuset.cpus.effective" ] && [ "$d" != "$CG" ]; do d=${d%/*}; done
+	cat "$d/cpuset.cpus.effective"
+}
 k_root_cpus() { if [ "$LAYOUT" = v2 ]; then cat "$CG/$ROOTDIR/cpuset.cpus.effective"; else cat "$CG/cpuset/$ROOTDIR/cpuset.effective_cpus"; fi; }
 k_pids() { kf "$1" pids pids.max; }
 k_state() {
@@ -113,7 +119,11 @@ k_io_max() {
 }
 # The group's own processes: with systemd they sit in scopes below the slice, except in
 # the freezer hierarchy, which is cgwarden's.
-k_procs() { if [ "$DRIVER" = systemd ]; then kf "$1" freezer cgroup.procs; else kf "$1" pids cgroup.procs; fi; }
+k_procs() {
+	if [ "$DRIVER" = systemd ] && [ "$LAYOUT" = v2 ]; then cat "$(gdir "$1")"/*.scope/cgroup.procs 2>/dev/null
+	elif [ "$DRIVER" = systemd ]; then kf "$1" freezer cgroup.procs
+	else kf "$1" pids cgroup.procs; fi
+}
 k_in() { k_procs "$1" | grep -qx "$2"; } # k_in GROUP PID
 # k_dir_holds DIR PID: the pid is in DIR, or (systemd) in a scope directly below it.
 k_dir_holds() { cat "$1/cgroup.procs" $([ "$DRIVER" = systemd ] && ls -d "$1"/*.scope 2>/dev/null | sed 's|$|/cgroup.procs|') 2>/dev/null | grep -qx "$2"; }

@@ -302,7 +302,12 @@ check "attach lists the pid" has "$SLEEPER"
 for d in $(gdirs web/api); do check "attached pid is in ${d#$CG/}" k_dir_holds "$d" "$BUSY"; done
 spawn sleep 600
 api POST /api/v1/groups/web/attach "{\"pid\":$LAST_PID}"
-if [ "$LAYOUT" = v2 ]; then
+if [ "$LAYOUT" = v2 ] && [ "$DRIVER" = systemd ]; then
+	# systemd keeps processes in scopes, leaves of their own below the group's slice.
+	check "systemd on v2: a group with children holds processes (in a scope)" is 200
+	skip "v2: a group with children cannot hold processes" "processes sit in scopes with systemd"
+	skip "v2: a group with processes cannot get children" "processes sit in scopes with systemd"
+elif [ "$LAYOUT" = v2 ]; then
 	check "v2: a group with children cannot hold processes (409)" is 409
 	check "... has_children" has '"code":"has_children"'
 	api POST /api/v1/groups '{"name":"leafy"}'

@@ -6,6 +6,10 @@
 
 [ "$DRIVER" = systemd ] || { echo "# run me through tests/systemd/run.sh"; echo "0 passed, 1 failed"; exit 1; }
 prop() { systemctl show -P "$2" "$1" 2>/dev/null; } # prop UNIT PROPERTY
+# The kernel's cgroup of a pid, as "CONTROLLER:PATH" (v1) or ":PATH" (v2) lines.
+cgroups_of() { cut -d: -f2- "/proc/$1/cgroup"; }
+# Where systemd's own placement shows: the pids hierarchy (v1) or the one hierarchy (v2).
+if [ "$LAYOUT" = v2 ]; then SD_CTRL=; else SD_CTRL=pids; fi
 scope_of() { echo "$(sd_unit "$1" | sed 's/\.slice$//')-$2.scope"; } # scope_of GROUP ID
 
 # ---- selection ----
@@ -30,18 +34,24 @@ check "a group is a slice under it, $WEB" test "$(prop "$WEB" Slice)" = "$ROOT_U
 check "a dash is escaped: $APP" test "$(prop "$APP" ActiveState)" = active
 check "... so my-app is web's child, not my's" test "$(prop "$APP" Slice)" = "$WEB"
 check "... and my is its sibling" test "$(prop "$MY" Slice)" = "$WEB"
-check "the slice's control group is the directory the kernel files are in" test "$CG/memory$(prop "$WEB" ControlGroup)" = "$(gdir web memory)"
+check "the slice's control group is the directory the kernel files are in" test "$(gdir web memory)" = "$CG$([ "$LAYOUT" = v1 ] && echo /memory)$(prop "$WEB" ControlGroup)"
 check "the units are transient" test "$(prop "$WEB" Transient)" = yes
 
-# ---- limits are unit properties (v1 names on this layout) ----
-check "MemoryLimit" test "$(prop "$WEB" MemoryLimit)" = 536870912
+# ---- limits are unit properties (v1 names on v1/hybrid, v2 names on unified) ----
+if [ "$LAYOUT" = v2 ]; then MEM=MemoryMax; else MEM=MemoryLimit; fi
+check "$MEM" test "$(prop "$WEB" $MEM)" = 536870912
 check "CPUQuotaPerSecUSec" test "$(prop "$WEB" CPUQuotaPerSecUSec)" = 1.500000s
-check "CPUShares" test "$(prop "$WEB" CPUShares)" = 2048
+if [ "$LAYOUT" = v2 ]; then
+	check "CPUWeight" test "$(prop "$WEB" CPUWeight)" = 200
+	check "IOWeight" test "$(prop "$WEB" IOWeight)" = 300
+else
+	check "CPUShares" test "$(prop "$WEB" CPUShares)" = 2048
+	check "BlockIOWeight" test -n "$(prop "$WEB" BlockIOWeight | grep -v '^\[not set\]$')"
+fi
 check "TasksMax" test "$(prop "$WEB" TasksMax)" = 100
-check "BlockIOWeight" test -n "$(prop "$WEB" BlockIOWeight | grep -v '^\[not set\]$')"
 api PATCH /api/v1/groups/web/limits '{"memory":{"max":"256M"},"cpu":{"max":null},"pids":{"max":null}}'
 check "patch answers 200" is 200
-check "MemoryLimit follows a patch" test "$(prop "$WEB" MemoryLimit)" = 268435456
+check "$MEM follows a patch" test "$(prop "$WEB" $MEM)" = 268435456
 check "... and so does the kernel" test "$(k_mem_max web)" = 268435456
 check "a removed quota is infinity again" test "$(prop "$WEB" CPUQuotaPerSecUSec)" = infinity
 check "a removed TasksMax is infinity again" test "$(prop "$WEB" TasksMax)" = infinity
@@ -50,7 +60,12 @@ check "devices answer 200" is 200
 check "DevicePolicy=strict" test "$(prop "$WEB" DevicePolicy)" = strict
 check "DeviceAllow by number, by driver name and by type" test "$(prop "$WEB" DeviceAllow | sort | paste -sd,)" = "/dev/char/1:3 rwm,block-* m,char-* m,char-pts rw"
 api PATCH /api/v1/groups/web/limits '{"devices":null}'
-check "devices null: DevicePolicy=auto, no DeviceAllow" test "$(prop "$WEB" DevicePolicy)/$(prop "$WEB" DeviceAllow)" = "auto/"
+if [ "$LAYOUT" = v2 ]; then
+	# systemd stops managing a unit left without device settings, program and all.
+	check "devices null: DevicePolicy=auto, everything allowed" test "$(prop "$WEB" DevicePolicy)/$(prop "$WEB" DeviceAllow | sort | paste -sd,)" = "auto/block-* rwm,char-* rwm"
+else
+	check "devices null: DevicePolicy=auto, no DeviceAllow" test "$(prop "$WEB" DevicePolicy)/$(prop "$WEB" DeviceAllow)" = "auto/"
+fi
 # A character major no driver registered (/proc/devices) has no name systemd could use.
 free=$(awk '/^Character/ {c=1; next} /^Block/ {c=0} c {print $1}' /proc/devices | sort -n | awk 'BEGIN {m=4000} $1 == m {m++} END {print m}')
 api PATCH /api/v1/groups/web/limits "{\"devices\":{\"policy\":\"deny\",\"rules\":[\"c $free:* r\"]}}"
@@ -66,8 +81,8 @@ SCOPE=$(scope_of web "$ID")
 check "the process runs in $SCOPE" test "$(prop "$SCOPE" ActiveState)" = active
 check "... which sits in the group's slice" test "$(prop "$SCOPE" Slice)" = "$WEB"
 check "... and holds the process's shim" grep -q . <(systemctl show -P ControlGroup "$SCOPE")
-check "the kernel agrees (pids hierarchy)" grep -qxF "pids:$(prop "$SCOPE" ControlGroup)" <(sed 's/^[0-9]*://' "/proc/$PID/cgroup")
-check "and the freezer hierarchy is cgwarden's own group" grep -qxF "freezer:/$(grel web)" <(sed 's/^[0-9]*://' "/proc/$PID/cgroup")
+check "the kernel agrees" grep -qxF "$SD_CTRL:$(prop "$SCOPE" ControlGroup)" <(cgroups_of "$PID")
+[ "$LAYOUT" = v1 ] && check "and the freezer hierarchy is cgwarden's own group" grep -qxF "freezer:/$(grel web)" <(cgroups_of "$PID")
 # attach: an existing process gets a scope of its own, <root>-<group>-pid<PID>-<time>.scope
 spawn sleep 600
 api POST /api/v1/groups/web/attach "{\"pid\":$LAST_PID}"
@@ -75,12 +90,19 @@ check "attach answers 200" is 200
 ASCOPE=$(systemctl list-units --plain --no-legend "$(sd_unit web | sed 's/\.slice$//')-pid$LAST_PID-*.scope" | awk '{print $1}')
 check "the attached process is in a scope named after its pid" test -n "$ASCOPE"
 check "... in the group's slice" test "$(prop "$ASCOPE" Slice)" = "$WEB"
-check "... which the kernel shows" grep -qxF "pids:$(prop "$ASCOPE" ControlGroup)" <(sed 's/^[0-9]*://' "/proc/$LAST_PID/cgroup")
-check "... and the freezer group is the group itself" grep -qxF "freezer:/$(grel web)" <(sed 's/^[0-9]*://' "/proc/$LAST_PID/cgroup")
+check "... which the kernel shows" grep -qxF "$SD_CTRL:$(prop "$ASCOPE" ControlGroup)" <(cgroups_of "$LAST_PID")
+[ "$LAYOUT" = v1 ] && check "... and the freezer group is the group itself" grep -qxF "freezer:/$(grel web)" <(cgroups_of "$LAST_PID")
 api POST /api/v1/groups/web/attach '{"pid":2147483647}'
 check "attaching a pid that does not exist is 422 no_such_process" bash -c '[ "$0" = 422 ] && grep -q no_such_process <<<"$1"' "$STATUS" "$BODY"
 api POST /api/v1/groups/web/freeze
-check "freeze on v1 goes through the freezer hierarchy" test "$(k_state web)" = FROZEN
+if [ "$LAYOUT" = v2 ]; then
+	check "freeze on unified is systemd's FreezeUnit" test "$(prop "$WEB" FreezerState)" = frozen
+	check "... and the kernel's" test "$(k_state web)" = FROZEN
+	api POST /api/v1/groups/my/thaw
+	check "ThawUnit would thaw the parent too: a child's thaw is refused instead" bash -c '[ "$0" = 409 ] && [ "$1" = FROZEN ]' "$STATUS" "$(k_state web)"
+else
+	check "freeze on v1 goes through the freezer hierarchy" test "$(k_state web)" = FROZEN
+fi
 api POST /api/v1/groups/web/thaw
 check "thaw" test "$(k_state web)" = THAWED
 
@@ -90,6 +112,7 @@ check "the slice stays while the daemon is away" test "$(prop "$WEB" ActiveState
 check "so does the scope" test "$(prop "$SCOPE" ActiveState)" = active
 start_daemon || { finish; exit 1; }
 check "the restarted daemon found its slices and scopes" grep -q "with 3 group slices and 2 scopes" "$TMP/daemon.log"
+check "... and left its own processes running" kill -0 "$LAST_PID"
 api GET "/api/v1/groups/web/processes/$ID"
 check "the process is still running" has '"state":"running"'
 check "... in its scope" test "$(prop "$SCOPE" ActiveState)" = active
@@ -98,7 +121,7 @@ check "... in its scope" test "$(prop "$SCOPE" ActiveState)" = active
 systemctl daemon-reexec
 api POST /api/v1/groups '{"name":"after","limits":{"memory":{"max":"64M"}}}'
 check "the first call after daemon-reexec works (reconnected)" is 201
-check "... and its limit is in systemd" test "$(prop "$(sd_unit after)" MemoryLimit)" = 67108864
+check "... and its limit is in systemd" test "$(prop "$(sd_unit after)" $MEM)" = 67108864
 
 # ---- a process ends: its scope goes ----
 api POST "/api/v1/groups/web/processes/$ID/signal" '{"signal":"KILL"}'
