@@ -57,7 +57,7 @@ static int units_of(DriverSd *d, const CgGroupPath *g, Units *u, CgError *err) {
                 size_t n = strlen(prefix);
                 int r = cg_systemd_escape(g->names[i], esc, sizeof esc);
                 if (r < 0 || n + 1 + (size_t)r + strlen(".slice") >= UNIT_MAX)
-                        return cg_error_set(err, -ENAMETOOLONG, "name_too_long", "/name",
+                        return cg_error_set(err, -ERANGE, "name_too_long", "/name",
                                             "the group's systemd unit name would exceed %d characters", UNIT_MAX - 1);
                 if (snprintf(prefix + n, sizeof prefix - n, "-%s", esc) >= (int)(sizeof prefix - n) ||
                     snprintf(u->slice[i], UNIT_MAX, "%s.slice", prefix) >= UNIT_MAX)

@@ -37,6 +37,19 @@ check "... and my is its sibling" test "$(prop "$MY" Slice)" = "$WEB"
 check "the slice's control group is the directory the kernel files are in" test "$(gdir web memory)" = "$CG$([ "$LAYOUT" = v1 ] && echo /memory)$(prop "$WEB" ControlGroup)"
 check "the units are transient" test "$(prop "$WEB" Transient)" = yes
 
+# A unit name has at most 255 characters: a deep path of long names that cgroupfs would
+# take is refused here, and nothing is left behind.
+long=$(printf 'n%.0s' $(seq 60))
+api POST /api/v1/groups "{\"name\":\"${long}1\"}"
+api POST /api/v1/groups "{\"name\":\"${long}2\",\"parent\":\"${long}1\"}"
+api POST /api/v1/groups "{\"name\":\"${long}3\",\"parent\":\"${long}2\"}"
+api POST /api/v1/groups "{\"name\":\"${long}4\",\"parent\":\"${long}3\"}"
+check "a group whose unit name would pass 255 characters is 422 name_too_long" bash -c '[ "$0" = 422 ] && grep -q name_too_long <<<"$1"' "$STATUS" "$BODY"
+api GET "/api/v1/groups/${long}4"
+check "... and was not recorded" is 404
+api DELETE "/api/v1/groups/${long}1?force=true"
+check "... while its parents delete cleanly" is 204
+
 # ---- limits are unit properties (v1 names on v1/hybrid, v2 names on unified) ----
 if [ "$LAYOUT" = v2 ]; then MEM=MemoryMax; else MEM=MemoryLimit; fi
 check "$MEM" test "$(prop "$WEB" $MEM)" = 536870912
