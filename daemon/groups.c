@@ -271,6 +271,13 @@ int groups_placement_fds_locked(Groups *gs, const char *name, int *ret_fds, size
         return r < 0 ? r : gs->driver->ops->placement_fds(gs->driver, &c.path, ret_fds, max, err);
 }
 
+void groups_idle(Groups *gs) {
+        if (!gs->driver->ops->idle)
+                return;
+        LOCKED(gs);
+        gs->driver->ops->idle(gs->driver);
+}
+
 int groups_place_locked(Groups *gs, const char *name, pid_t pid, const char *tag, CgError *err) {
         StoreGroup g;
         Chain c;

@@ -45,6 +45,8 @@ int groups_delete(Groups *gs, const char *name, bool force, CgError *err);
 int groups_placement_fds_locked(Groups *gs, const char *name, int *ret_fds, size_t max, bool *ret_outside,
                                 CgError *err);
 int groups_place_locked(Groups *gs, const char *name, pid_t pid, const char *tag, CgError *err);
+/* The driver's periodic duty (CgDriverOps.idle), under the lock. */
+void groups_idle(Groups *gs);
 
 /* Makes the kernel match the database after a start; never touches processes' membership.
  * Returns the number of groups that needed a change. */

@@ -105,6 +105,7 @@ static void *monitor(void *arg) {
         Processes *ps = arg;
         while (!ps->stop) {
                 processes_reap(ps);
+                groups_idle(ps->groups);
                 usleep(100000);
         }
         return NULL;

@@ -654,6 +654,10 @@ static int sd_destroy(CgDriver *drv, const CgGroupPath *g, bool force, CgError *
         return cg_systemd_stop(d->bus, u.unit, err);
 }
 
+static void sd_idle(CgDriver *drv) {
+        (void)cg_systemd_drain(sdrv(drv)->bus);
+}
+
 static void sd_free(CgDriver *drv) {
         DriverSd *d = sdrv(drv);
         cg_driver_free(d->inner);
@@ -675,6 +679,7 @@ static const CgDriverOps sd_ops = {
     .freeze_state = sd_freeze_state,
     .pids = sd_pids,
     .destroy = sd_destroy,
+    .idle = sd_idle,
 };
 
 /* The root slice, then the cgroupfs side on its directories (v1), then what a previous run

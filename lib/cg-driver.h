@@ -80,6 +80,9 @@ typedef struct CgDriverOps {
         int (*freeze_state)(CgDriver *d, const CgGroupPath *g, CgFreezeState *ret);
         /* The processes in the group (not its children), sorted. Caller frees *ret_pids. */
         int (*pids)(CgDriver *d, const CgGroupPath *g, pid_t **ret_pids, size_t *ret_n);
+        /* Called about every 100 ms under the service lock, to read what the driver was sent
+         * meanwhile (systemd's signals). NULL if there is nothing to do. */
+        void (*idle)(CgDriver *d);
         /* Removes the group. -EBUSY if it holds processes and !force; force thaws, kills,
          * waits and removes. -ENOTEMPTY if it still has child groups. */
         int (*destroy)(CgDriver *d, const CgGroupPath *g, bool force, CgError *err);

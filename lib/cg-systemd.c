@@ -91,9 +91,9 @@ static int connect_bus(CgSystemd *sd) {
         r = sd_bus_match_signal(bus, NULL, NULL, PATH, MANAGER, "JobRemoved", on_job_removed, sd);
         if (r < 0)
                 return r;
-        /* On the system bus the manager sends job signals to subscribers only. */
-        r = sd_bus_call_method(bus, DEST, PATH, MANAGER, "Subscribe", NULL, NULL, NULL);
-        if (r < 0)
+        /* On the system bus the manager sends job signals to subscribers only; on the
+         * private socket it sends them all to everyone anyway. */
+        if (!private_socket && (r = sd_bus_call_method(bus, DEST, PATH, MANAGER, "Subscribe", NULL, NULL, NULL)) < 0)
                 return r;
         if (sd->bus)
                 sd_bus_flush_close_unref(sd->bus);
@@ -120,6 +120,14 @@ static int ensure_connected(CgSystemd *sd) {
                         return r;
                 usleep(50000);
         }
+}
+
+int cg_systemd_drain(CgSystemd *sd) {
+        int r = 0;
+        if (sd->bus)
+                while ((r = sd_bus_process(sd->bus, NULL)) > 0)
+                        ;
+        return r; /* a closed connection is reopened by the next call */
 }
 
 int cg_systemd_open(CgSystemd **ret, CgError *err) {

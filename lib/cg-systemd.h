@@ -45,6 +45,10 @@ int cg_unit_add_bytes(CgUnitCall *c, const char *prop, const uint8_t *v, size_t 
 int cg_unit_call_run(CgUnitCall *c, CgError *err);
 void cg_unit_call_free(CgUnitCall *c);
 
+/* Reads and drops what systemd sent since the last call, without waiting: on the private
+ * socket it sends every signal to every client, and unread ones pile up in PID 1. */
+int cg_systemd_drain(CgSystemd *sd);
+
 /* StopUnit and wait for the job; a unit systemd does not know is already stopped. */
 int cg_systemd_stop(CgSystemd *sd, const char *unit, CgError *err);
 /* FreezeUnit / ThawUnit: they return once the kernel confirmed (unified hierarchy only). */

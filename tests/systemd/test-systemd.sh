@@ -130,6 +130,17 @@ api GET "/api/v1/groups/web/processes/$ID"
 check "the process is still running" has '"state":"running"'
 check "... in its scope" test "$(prop "$SCOPE" ActiveState)" = active
 
+# ---- an idle daemon keeps reading: systemd sends every signal to its private-socket
+# clients, and what a client leaves unread piles up in PID 1 ----
+for _ in $(seq 60); do systemd-run --quiet --scope true; done
+sleep 0.5
+queued=$(ss -xpn 2>/dev/null | awk -v p="pid=$DAEMON_PID," 'index($0, p) {q += $3} END {print q + 0}')
+if command -v ss >/dev/null; then
+	check "60 units later, the daemon's bus connection holds under 64 KiB unread ($queued bytes)" test "$queued" -lt 65536
+else
+	skip "the daemon's bus connection is read while idle" "no ss(8) here"
+fi
+
 # ---- systemd re-executes: the bus drops and comes back ----
 systemctl daemon-reexec
 api POST /api/v1/groups '{"name":"after","limits":{"memory":{"max":"64M"}}}'
