@@ -23,6 +23,29 @@ rc=$?
 check "--driver systemd without systemd fails" test "$rc" != 0
 check "... naming the problem" grep -q "cannot reach systemd" <<<"$out"
 
+# Where the private socket does not answer, the system bus does (through dbus-daemon):
+# a second daemon, on a root of its own, with the socket hidden in its mount namespace.
+if systemctl is-active --quiet dbus.service; then
+	printf '%s\n' 'mount --bind /dev/null /run/systemd/private || exit 1' \
+		"exec '$BIN/cgwardend' --driver systemd --root $ROOT-bus --socket '$TMP/bus.sock' --listen none --db '$TMP/bus.db' --token-file '$TMP/bus.tok' --state-dir '$TMP/bus'" \
+		>"$TMP/viabus.sh"
+	unshare -m sh "$TMP/viabus.sh" 2>"$TMP/bus.log" &
+	BUSD=$!
+	for _ in $(seq 100); do [ -S "$TMP/bus.sock" ] && break; sleep 0.1; done
+	out=$(curl -s --max-time 60 --unix-socket "$TMP/bus.sock" -H 'Content-Type: application/json' -w ' %{http_code}' \
+		--data-binary '{"name":"viabus","limits":{"pids":{"max":33}}}' http://localhost/api/v1/groups)
+	check "without the private socket the daemon uses the system bus" grep -q "systemd over its system bus" "$TMP/bus.log"
+	check "... where a create works (its job seen done)" grep -q ' 201$' <<<"$out"
+	check "... and systemd holds the limit" test "$(prop "$(sd_esc "$ROOT-bus")-viabus.slice" TasksMax)" = 33
+	out=$(curl -s --max-time 60 --unix-socket "$TMP/bus.sock" -X DELETE -w '%{http_code}' http://localhost/api/v1/groups/viabus)
+	check "... and so does a delete" test "$out" = 204
+	kill -TERM "$BUSD"
+	wait "$BUSD"
+	systemctl stop "$(sd_esc "$ROOT-bus").slice"
+else
+	skip "without the private socket the daemon uses the system bus" "no dbus.service in this systemd"
+fi
+
 # ---- groups are slices, named as systemd-escape does ----
 api POST /api/v1/groups '{"name":"web","limits":{"memory":{"max":"512M"},"cpu":{"max":1.5,"weight":200},"pids":{"max":100},"io":{"weight":300}}}'
 check "create answers 201" is 201
