@@ -146,8 +146,11 @@ check "thaw" test "$(k_state web)" = THAWED
 stop_daemon
 check "the slice stays while the daemon is away" test "$(prop "$WEB" ActiveState)" = active
 check "so does the scope" test "$(prop "$SCOPE" ActiveState)" = active
+systemctl stop "$MY" # someone stops one of our slices meanwhile
 start_daemon || { finish; exit 1; }
-check "the restarted daemon found its slices and scopes" grep -q "with 3 group slices and 2 scopes" "$TMP/daemon.log"
+check "the restarted daemon found its slices and scopes" grep -q "with 2 group slices and 2 scopes" "$TMP/daemon.log"
+check "... and started the stopped slice again" test "$(prop "$MY" ActiveState)" = active
+check "... saying so" grep -q "reconcile: group my was missing" "$TMP/daemon.log"
 check "... and left its own processes running" kill -0 "$LAST_PID"
 api GET "/api/v1/groups/web/processes/$ID"
 check "the process is still running" has '"state":"running"'
