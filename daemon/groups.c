@@ -105,6 +105,22 @@ static int check_host(const CgLimits *l, const char *field, CgError *err) {
         return 0;
 }
 
+/* A new group holding its limits, in one step where the driver has one; on failure
+ * nothing of it is left. */
+static int create_with(Groups *gs, const CgGroupPath *p, const CgLimits *limits, CgError *err) {
+        if (gs->driver->ops->create_with)
+                return gs->driver->ops->create_with(gs->driver, p, limits, err);
+        int r = gs->driver->ops->create(gs->driver, p, err);
+        if (r < 0)
+                return r;
+        int a = gs->driver->ops->apply_limits(gs->driver, p, limits, 0, NULL, err);
+        if (a < 0) {
+                (void)gs->driver->ops->destroy(gs->driver, p, false, NULL);
+                return a;
+        }
+        return r;
+}
+
 int groups_create(Groups *gs, const char *name, const char *parent, const CgLimits *limits, GroupView *ret,
                   CgError *err) {
         StoreGroup g = {.created_usec = cg_now_usec(CLOCK_REALTIME)};
@@ -149,18 +165,13 @@ int groups_create(Groups *gs, const char *name, const char *parent, const CgLimi
         g.limits = *limits;
         g.limits.clear = 0;
 
-        r = gs->driver->ops->create(gs->driver, &c.path, err);
+        r = create_with(gs, &c.path, &g.limits, err);
         if (r < 0)
                 return r;
-        r = gs->driver->ops->apply_limits(gs->driver, &c.path, &g.limits, 0, NULL, err);
-        if (r >= 0) {
-                r = store_group_insert(gs->store, &g);
-                if (r < 0)
-                        r = store_failed(err, r);
-        }
+        r = store_group_insert(gs->store, &g);
         if (r < 0) {
                 (void)gs->driver->ops->destroy(gs->driver, &c.path, false, NULL);
-                return r;
+                return store_failed(err, r);
         }
         return fill_view(gs, &g, &c.path, ret);
 }
@@ -334,17 +345,19 @@ static int reconcile_one(Groups *gs, const StoreGroup *g) {
                 goto fail;
         r = gs->driver->ops->exists(gs->driver, &c.path);
         if (r == 0) {
-                r = gs->driver->ops->create(gs->driver, &c.path, &err);
+                r = create_with(gs, &c.path, &g->limits, &err);
                 if (r < 0)
                         goto fail;
                 fprintf(stderr, "cgwardend: reconcile: group %s was missing from the kernel; recreated\n", g->name);
                 changed = 1;
                 created = true;
         }
-        r = gs->driver->ops->apply_limits(gs->driver, &c.path, &g->limits, created ? 0 : CG_APPLY_ONLY_DRIFTED,
-                                          &written, &err);
-        if (r < 0)
-                goto fail;
+        if (!created) {
+                r = gs->driver->ops->apply_limits(gs->driver, &c.path, &g->limits, CG_APPLY_ONLY_DRIFTED, &written,
+                                                  &err);
+                if (r < 0)
+                        goto fail;
+        }
         for (CgLimitKey k = 0; !created && k < _CG_LIMIT_COUNT; k++)
                 if (written & CG_LIMIT_BIT(k)) {
                         fprintf(stderr, "cgwardend: reconcile: group %s: %s.%s had drifted; re-applied\n", g->name,

@@ -343,6 +343,28 @@ static int set_properties(DriverSd *d, const Units *u, const CgLimits *want, uin
         return cg_unit_call_run(c, err);
 }
 
+/* v1, after systemd took `keys` of want: read those back (systemd reports success even where
+ * the kernel refused a write; it only logs it), then write what is ours: cpuset, the soft
+ * limit, memsw and the IOPS throttles. memsw is computed from memory.max, which rides along
+ * and, verified equal, is not written again. */
+static int finish_v1(DriverSd *d, const Units *u, const CgLimits *want, uint32_t keys, uint32_t *ret_written,
+                     CgError *err) {
+        CgLimits check = only(want, keys & VERIFIED_KEYS);
+        uint32_t differ = 0;
+        int r = d->inner->ops->apply_limits(d->inner, &u->path, &check, CG_APPLY_DRY_RUN, &differ, err);
+        if (r < 0)
+                return r;
+        for (CgLimitKey k = 0; differ && k < _CG_LIMIT_COUNT; k++)
+                if (differ & CG_LIMIT_BIT(k))
+                        return cg_error_set(err, -EINVAL, "kernel_refused", cg_limit_key_pointer(k),
+                                            "systemd set %s on %s, but the kernel did not take it (systemd logs why)",
+                                            cg_limit_key_pointer(k), u->unit);
+        CgLimits self =
+            only(want, ~systemd_keys(d) | CG_LIMIT_BIT(CG_LIMIT_IO_MAX) | CG_LIMIT_BIT(CG_LIMIT_MEMORY_MAX));
+        return d->inner->ops->apply_limits(d->inner, &u->path, &self, CG_APPLY_ONLY_DRIFTED | CG_APPLY_IO_IOPS_ONLY,
+                                           ret_written, err);
+}
+
 static int sd_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *want, unsigned flags,
                            uint32_t *ret_written, CgError *err) {
         DriverSd *d = sdrv(drv);
@@ -382,25 +404,7 @@ static int sd_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *
                         return r;
         }
         if (d->inner) {
-                /* systemd reports success even where the kernel refused a write (it only logs
-                 * it): read the files back. */
-                CgLimits check = only(want, keys & VERIFIED_KEYS);
-                uint32_t differ = 0;
-                r = d->inner->ops->apply_limits(d->inner, &u.path, &check, CG_APPLY_DRY_RUN, &differ, err);
-                if (r < 0)
-                        return r;
-                for (CgLimitKey k = 0; differ && k < _CG_LIMIT_COUNT; k++)
-                        if (differ & CG_LIMIT_BIT(k))
-                                return cg_error_set(err, -EINVAL, "kernel_refused", cg_limit_key_pointer(k),
-                                                    "systemd set %s on %s, but the kernel did not take it "
-                                                    "(systemd logs why)",
-                                                    cg_limit_key_pointer(k), u.unit);
-                /* The rest is ours: cpuset, soft limit, memsw and the IOPS throttles. memsw is
-                 * computed from memory.max, which rides along and, verified equal above, is
-                 * not written again. */
-                CgLimits self = only(want, ~mine | CG_LIMIT_BIT(CG_LIMIT_IO_MAX) | CG_LIMIT_BIT(CG_LIMIT_MEMORY_MAX));
-                r = d->inner->ops->apply_limits(d->inner, &u.path, &self, CG_APPLY_ONLY_DRIFTED | CG_APPLY_IO_IOPS_ONLY,
-                                                &inner_written, err);
+                r = finish_v1(d, &u, want, keys, &inner_written, err);
                 if (r < 0)
                         return r;
         }
@@ -409,21 +413,37 @@ static int sd_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *
         return 0;
 }
 
-static int start_unit(DriverSd *d, const char *unit, const char *slice, pid_t pid, const char *what, CgError *err) {
+/* A transient scope around pid, in `slice`, started before pid runs anything. */
+static int start_scope(DriverSd *d, const char *unit, const char *slice, pid_t pid, CgError *err) {
         CgUnitCall *c = NULL;
-        char desc[UNIT_MAX + 32];
         int r = cg_unit_call_new(d->bus, true, unit, &c, err);
         if (r < 0)
                 return r;
-        snprintf(desc, sizeof desc, "cgwarden %s", what);
-        cg_unit_add_str(c, "Description", desc);
-        if (pid > 0) {
-                cg_unit_add_str(c, "Slice", slice);
-                cg_unit_add_pid(c, pid);
-                /* An ended or failed scope goes away instead of waiting for reset-failed. */
-                cg_unit_add_str(c, "CollectMode", "inactive-or-failed");
-        } else
-                add_accounting(d, c);
+        cg_unit_add_str(c, "Description", "cgwarden process");
+        cg_unit_add_str(c, "Slice", slice);
+        cg_unit_add_pid(c, pid);
+        /* An ended or failed scope goes away instead of waiting for reset-failed. */
+        cg_unit_add_str(c, "CollectMode", "inactive-or-failed");
+        return cg_unit_call_run(c, err);
+}
+
+/* A slice, started with accounting and, where given, the limits systemd takes: the unit
+ * never exists without them. */
+static int start_slice(DriverSd *d, const char *unit, const CgLimits *limits, CgError *err) {
+        CgUnitCall *c = NULL;
+        uint32_t keys = limits ? limits->set & systemd_keys(d) : 0;
+        int r = cg_unit_call_new(d->bus, true, unit, &c, err);
+        if (r < 0)
+                return r;
+        cg_unit_add_str(c, "Description", "cgwarden group");
+        add_accounting(d, c);
+        for (CgLimitKey k = 0; r >= 0 && k < _CG_LIMIT_COUNT; k++)
+                if (keys & CG_LIMIT_BIT(k))
+                        r = add_key(d, c, limits, k, err);
+        if (r < 0) {
+                cg_unit_call_free(c);
+                return r;
+        }
         return cg_unit_call_run(c, err);
 }
 
@@ -433,7 +453,7 @@ static int sd_create(CgDriver *drv, const CgGroupPath *g, CgError *err) {
         int r = units_of(d, g, &u, err);
         if (r < 0)
                 return r;
-        r = start_unit(d, u.unit, NULL, 0, "group", err);
+        r = start_slice(d, u.unit, NULL, err);
         bool made = r >= 0;
         if (r == -EEXIST) {
                 /* A slice of ours from before a restart: adopt it. Setting its accounting again
@@ -454,6 +474,37 @@ static int sd_create(CgDriver *drv, const CgGroupPath *g, CgError *err) {
                 return made_dirs;
         }
         return made || made_dirs > 0;
+}
+
+/* One StartTransientUnit with the properties, then the cgroupfs side (v1). A slice that
+ * exists already (ours, from before a restart) is adopted and given the limits. */
+static int sd_create_with(CgDriver *drv, const CgGroupPath *g, const CgLimits *limits, CgError *err) {
+        DriverSd *d = sdrv(drv);
+        Units u;
+        int r = units_of(d, g, &u, err);
+        if (r >= 0 && !d->inner)
+                r = check_cpuset(d, &u, limits, err);
+        if (r < 0)
+                return r;
+        r = start_slice(d, u.unit, limits, err);
+        if (r == -EEXIST) {
+                if (err)
+                        *err = (CgError){0};
+                r = sd_create(drv, g, err);
+                int a = r < 0 ? r : sd_apply_limits(drv, g, limits, 0, NULL, err);
+                return a < 0 ? a : r;
+        }
+        if (r < 0 || !d->inner)
+                return r < 0 ? r : 1;
+        r = d->inner->ops->create(d->inner, &u.path, err);
+        if (r >= 0)
+                r = finish_v1(d, &u, limits, limits->set & systemd_keys(d), NULL, err);
+        if (r < 0) {
+                (void)d->inner->ops->destroy(d->inner, &u.path, false, NULL);
+                (void)cg_systemd_stop(d->bus, u.unit, NULL);
+                return r;
+        }
+        return 1;
 }
 
 static int sd_exists(CgDriver *drv, const CgGroupPath *g) {
@@ -481,7 +532,7 @@ static int sd_place(CgDriver *drv, const CgGroupPath *g, pid_t pid, const char *
         if (r < 0)
                 return r;
         snprintf(scope, sizeof scope, "%s-%s.scope", u.base, tag);
-        return start_unit(d, scope, u.unit, pid, "process", err);
+        return start_scope(d, scope, u.unit, pid, err);
 }
 
 static int sd_placement_fds(CgDriver *drv, const CgGroupPath *g, int *ret_fds, size_t max, CgError *err) {
@@ -669,6 +720,7 @@ static const CgDriverOps sd_ops = {
     .name = "systemd",
     .free = sd_free,
     .create = sd_create,
+    .create_with = sd_create_with,
     .exists = sd_exists,
     .apply_limits = sd_apply_limits,
     .placement_fds = sd_placement_fds,
@@ -690,7 +742,7 @@ static int sd_setup(DriverSd *d, const char *root, CgError *err) {
         if (r < 0)
                 return cg_error_set(err, r, "invalid_name", NULL, "the root group name is too long");
         snprintf(slice, sizeof slice, "%s.slice", d->root);
-        r = start_unit(d, slice, NULL, 0, "root", err);
+        r = start_slice(d, slice, NULL, err);
         if (r == -EEXIST) {
                 r = 0;
                 if (err)

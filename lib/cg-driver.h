@@ -57,6 +57,9 @@ typedef struct CgDriverOps {
         /* Creates the group in every hierarchy; a part that exists already is kept.
          * Returns 1 if anything was created, 0 if it all existed. Undoes its own mkdirs on error. */
         int (*create)(CgDriver *d, const CgGroupPath *g, CgError *err);
+        /* create + apply_limits(limits, 0) in one step, where the driver can do it in one
+         * (systemd: a unit started with its properties). NULL where it cannot. */
+        int (*create_with)(CgDriver *d, const CgGroupPath *g, const CgLimits *limits, CgError *err);
         /* 1 if the group exists completely, 0 if any part is missing. */
         int (*exists)(CgDriver *d, const CgGroupPath *g);
         /* Makes the kernel hold `want`: keys in want->set get their values, keys in
