@@ -330,17 +330,23 @@ static CgLimits only(const CgLimits *l, uint32_t keys) {
         return o;
 }
 
-static int set_properties(DriverSd *d, const Units *u, const CgLimits *want, uint32_t keys, CgError *err) {
-        CgUnitCall *c = NULL;
-        int r = cg_unit_call_new(d->bus, false, u->unit, &c, err);
+/* Adds the properties of `keys` of l to c and runs it; c is freed either way. */
+static int run_with_keys(DriverSd *d, CgUnitCall *c, const CgLimits *l, uint32_t keys, CgError *err) {
+        int r = 0;
         for (CgLimitKey k = 0; r >= 0 && k < _CG_LIMIT_COUNT; k++)
                 if (keys & CG_LIMIT_BIT(k))
-                        r = add_key(d, c, want, k, err);
+                        r = add_key(d, c, l, k, err);
         if (r < 0) {
                 cg_unit_call_free(c);
                 return r;
         }
         return cg_unit_call_run(c, err);
+}
+
+static int set_properties(DriverSd *d, const Units *u, const CgLimits *want, uint32_t keys, CgError *err) {
+        CgUnitCall *c = NULL;
+        int r = cg_unit_call_new(d->bus, false, u->unit, &c, err);
+        return r < 0 ? r : run_with_keys(d, c, want, keys, err);
 }
 
 /* v1, after systemd took `keys` of want: read those back (systemd reports success even where
@@ -437,14 +443,7 @@ static int start_slice(DriverSd *d, const char *unit, const CgLimits *limits, Cg
                 return r;
         cg_unit_add_str(c, "Description", "cgwarden group");
         add_accounting(d, c);
-        for (CgLimitKey k = 0; r >= 0 && k < _CG_LIMIT_COUNT; k++)
-                if (keys & CG_LIMIT_BIT(k))
-                        r = add_key(d, c, limits, k, err);
-        if (r < 0) {
-                cg_unit_call_free(c);
-                return r;
-        }
-        return cg_unit_call_run(c, err);
+        return run_with_keys(d, c, limits, keys, err);
 }
 
 static int sd_create(CgDriver *drv, const CgGroupPath *g, CgError *err) {
