@@ -87,6 +87,10 @@ static int connect_bus(CgSystemd *sd) {
                 if (r < 0)
                         return r;
         }
+        /* Calls made with sd_bus_call_method() get our timeout too, not sd-bus's 25 s. */
+        r = sd_bus_set_method_call_timeout(bus, CG_SYSTEMD_CALL_TIMEOUT_USEC);
+        if (r < 0)
+                return r;
         /* No sender filter: on the private socket messages carry none. */
         r = sd_bus_match_signal(bus, NULL, NULL, PATH, MANAGER, "JobRemoved", on_job_removed, sd);
         if (r < 0)
