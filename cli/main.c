@@ -32,6 +32,7 @@ static void usage(FILE *f) {
               "  list\n"
               "  create NAME [--parent P] [LIMIT FLAGS]\n"
               "  show NAME\n"
+              "  stats NAME                       (usage now: cpu, memory, io, pids)\n"
               "  limit NAME LIMIT FLAGS           (a value of \"none\" removes that limit)\n"
               "  freeze NAME | thaw NAME\n"
               "  attach NAME PID\n"
@@ -194,6 +195,27 @@ int call(Cli *cli, const char *method, const char *path, json_t *body, void (*pr
 static void print_groups(json_t *j) {
         print_list(json_object_get(j, "groups"));
 }
+/* "cpu.usage_usec: 1446370", one line per value the host counts, sections in API order. */
+static void print_stats(json_t *s) {
+        const char *section;
+        json_t *values;
+        printf("%-24s %s\n", "time:", json_string_value(json_object_get(s, "time")));
+        json_object_foreach (s, section, values) {
+                const char *key;
+                json_t *v;
+                if (!json_is_object(values))
+                        continue;
+                json_object_foreach (values, key, v) {
+                        char name[64];
+                        snprintf(name, sizeof name, "%s.%s:", section, key);
+                        if (json_is_integer(v))
+                                printf("%-24s %" JSON_INTEGER_FORMAT "\n", name, json_integer_value(v));
+                        else
+                                printf("%-24s %s\n", name, json_string_value(v));
+                }
+        }
+}
+
 static void print_state(json_t *g) {
         printf("%s: %s\n", json_string_value(json_object_get(g, "name")),
                json_string_value(json_object_get(g, "state")));
@@ -354,6 +376,7 @@ static int run(Cli *cli, int argc, char **argv) {
                 void (*print)(json_t *);
         } simple[] = {
             {"show", "GET", "", "show NAME", print_group},
+            {"stats", "GET", "/stats", "stats NAME", print_stats},
             {"freeze", "POST", "/freeze", "freeze NAME", print_state},
             {"thaw", "POST", "/thaw", "thaw NAME", print_state},
             {"limit", "PATCH", "/limits", "limit NAME LIMIT FLAGS", print_group},

@@ -176,6 +176,31 @@ int groups_create(Groups *gs, const char *name, const char *parent, const CgLimi
         return fill_view(gs, &g, &c.path, ret);
 }
 
+int groups_stats(Groups *gs, const char *name, CgStats *ret, uint64_t *ret_usec, CgError *err) {
+        StoreGroup g;
+        Chain c;
+        int dirs[_CG_CTRL_COUNT];
+        CgStatReader *reader = NULL;
+        LOCKED(gs);
+        int r = load(gs, name, &g, &c, err);
+        if (r < 0)
+                return r;
+        r = gs->driver->ops->stat_dirs(gs->driver, &c.path, dirs);
+        if (r < 0)
+                return cg_error_set(err, r, "cgroupfs_error", NULL, "cannot open the group's directories: %s",
+                                    strerror(-r));
+        r = cg_stat_reader_open(dirs, strcmp(gs->driver->layout, "unified") == 0, &reader);
+        for (CgController k = 0; k < _CG_CTRL_COUNT; k++)
+                if (dirs[k] >= 0)
+                        close(dirs[k]);
+        if (r < 0)
+                return cg_error_set(err, r, "internal", NULL, "reading the group's usage: %s", strerror(-r));
+        *ret_usec = cg_now_usec(CLOCK_REALTIME);
+        r = cg_stat_read(reader, ret);
+        cg_stat_reader_free(reader);
+        return r;
+}
+
 int groups_get(Groups *gs, const char *name, GroupView *ret, CgError *err) {
         LOCKED(gs);
         return view_by_name(gs, name, ret, err);

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "cg-driver.h"
+#include "cg-stats.h"
 #include "store.h"
 
 typedef struct Groups {
@@ -31,6 +32,8 @@ void groups_done(Groups *gs);
 int groups_create(Groups *gs, const char *name, const char *parent, const CgLimits *limits, GroupView *ret,
                   CgError *err);
 int groups_get(Groups *gs, const char *name, GroupView *ret, CgError *err);
+/* The group's usage now, as the kernel counts it (cg-stats.h), and when it was read. */
+int groups_stats(Groups *gs, const char *name, CgStats *ret, uint64_t *ret_usec, CgError *err);
 int groups_list(Groups *gs, GroupView **ret, size_t *ret_n, CgError *err);
 int groups_set_limits(Groups *gs, const char *name, const CgLimits *patch, GroupView *ret, CgError *err);
 int groups_freeze(Groups *gs, const char *name, bool freeze, GroupView *ret, CgError *err);

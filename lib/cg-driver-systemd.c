@@ -704,6 +704,20 @@ static int sd_destroy(CgDriver *drv, const CgGroupPath *g, bool force, CgError *
         return cg_systemd_stop(d->bus, u.unit, err);
 }
 
+static int sd_stat_dirs(CgDriver *drv, const CgGroupPath *g, int ret_fds[_CG_CTRL_COUNT]) {
+        DriverSd *d = sdrv(drv);
+        Units u;
+        int r = units_of(d, g, &u, NULL);
+        if (r < 0)
+                return r;
+        if (d->inner) /* v1: the slice's directories, systemd's and ours */
+                return d->inner->ops->stat_dirs(d->inner, &u.path, ret_fds);
+        int fd = open_unit_dir(d, &u, u.path.depth);
+        for (CgController c = 0; c < _CG_CTRL_COUNT; c++)
+                ret_fds[c] = fd < 0 ? fd : c == 0 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        return fd < 0 ? fd : 0;
+}
+
 static void sd_idle(CgDriver *drv) {
         (void)cg_systemd_drain(sdrv(drv)->bus);
 }
@@ -731,6 +745,7 @@ static const CgDriverOps sd_ops = {
     .pids = sd_pids,
     .destroy = sd_destroy,
     .idle = sd_idle,
+    .stat_dirs = sd_stat_dirs,
 };
 
 /* The root slice, then the cgroupfs side on its directories (v1), then what a previous run

@@ -698,6 +698,17 @@ static int v1_destroy(CgDriver *drv, const CgGroupPath *g, bool force, CgError *
         return 0;
 }
 
+static int v1_stat_dirs(CgDriver *drv, const CgGroupPath *g, int ret_fds[_CG_CTRL_COUNT]) {
+        DriverV1 *d = v1(drv);
+        int opened = 0;
+        for (CgController c = 0; c < _CG_CTRL_COUNT; c++) {
+                Hierarchy *h = hier_of(d, c);
+                ret_fds[c] = h ? open_group(h, g, false) : -ENOENT;
+                opened += ret_fds[c] >= 0;
+        }
+        return opened ? 0 : -ENOENT;
+}
+
 static void v1_free(CgDriver *drv) {
         DriverV1 *d = v1(drv);
         for (size_t i = 0; i < d->nh; i++)
@@ -719,6 +730,7 @@ static const CgDriverOps v1_ops = {
     .freeze_state = v1_freeze_state,
     .pids = v1_pids,
     .destroy = v1_destroy,
+    .stat_dirs = v1_stat_dirs,
 };
 
 /* Finds each controller's hierarchy through libcgroup; co-mounted controllers

@@ -569,6 +569,14 @@ static void v2_free(CgDriver *drv) {
         free(d);
 }
 
+/* One directory holds every file: the same fd (dup'd) in every slot. */
+static int v2_stat_dirs(CgDriver *drv, const CgGroupPath *g, int ret_fds[_CG_CTRL_COUNT]) {
+        int fd = open_group(v2(drv), g);
+        for (CgController c = 0; c < _CG_CTRL_COUNT; c++)
+                ret_fds[c] = fd < 0 ? fd : c == 0 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        return fd < 0 ? fd : 0;
+}
+
 static const CgDriverOps v2_ops = {
     .name = "cgroupfs",
     .free = v2_free,
@@ -582,6 +590,7 @@ static const CgDriverOps v2_ops = {
     .freeze_state = v2_freeze_state,
     .pids = v2_pids,
     .destroy = v2_destroy,
+    .stat_dirs = v2_stat_dirs,
 };
 
 /* Controllers the host offers, enabled for the top cgroup's children and for our root's. */

@@ -83,6 +83,10 @@ typedef struct CgDriverOps {
         int (*freeze_state)(CgDriver *d, const CgGroupPath *g, CgFreezeState *ret);
         /* The processes in the group (not its children), sorted. Caller frees *ret_pids. */
         int (*pids)(CgDriver *d, const CgGroupPath *g, pid_t **ret_pids, size_t *ret_n);
+        /* Opens the group's directory in each controller's hierarchy, to read its usage
+         * (cg-stats.c); -ENOENT in the slots of controllers it has no directory for.
+         * Returns 0, or -ENOENT if the group has no directory at all. */
+        int (*stat_dirs)(CgDriver *d, const CgGroupPath *g, int ret_fds[_CG_CTRL_COUNT]);
         /* Called about every 100 ms under the service lock, to read what the driver was sent
          * meanwhile (systemd's signals). NULL if there is nothing to do. */
         void (*idle)(CgDriver *d);

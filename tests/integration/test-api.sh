@@ -421,6 +421,39 @@ check "the token survives the restart" test "$(cat "$TOKEN_FILE")" = "$TOKEN"
 api GET /api/v1/groups/web
 check "state after restart" has '"state":"FROZEN"'
 
+# ---- usage now: GET .../stats reads what the kernel counts ----
+api POST /api/v1/groups '{"name":"meter","limits":{"memory":{"max":"256M"}}}'
+# A held process, attached, then let go: it burns about a second of CPU and touches a
+# 64 MiB buffer (dd's block), then ends.
+rm -f "$TMP/meter.fifo"; mkfifo "$TMP/meter.fifo"
+sh -c "read x <'$TMP/meter.fifo'; dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null
+	end=\$((\$(date +%s) + 2)); while [ \$(date +%s) -lt \$end ]; do :; done" &
+meter=$!
+api POST /api/v1/groups/meter/attach "{\"pid\":$meter}"
+echo go >"$TMP/meter.fifo"
+wait "$meter"
+api GET /api/v1/groups/meter/stats
+check "stats answer 200" is 200
+json_num() { sed -n "s/.*\"$1\":{[^}]*\"$2\":\([0-9]*\).*/\1/p" <<<"$BODY"; } # json_num SECTION KEY
+if [ "$LAYOUT" = v2 ]; then kusage=$(kf meter - cpu.stat | sed -n 's/^usage_usec //p')
+else kusage=$(($(kf meter cpuacct cpuacct.usage) / 1000)); fi
+usage=$(json_num cpu usage_usec)
+check "cpu usage: the burner's second shows (${usage:-none} µs)" test "${usage:-0}" -gt 500000
+check "... within 5 % of the kernel's own counter (${kusage:-none} µs)" test "$(( (${usage:-0} - ${kusage:-0}) * 100 / (${kusage:-1} + 1) ))" -le 5 -a "$(( (${kusage:-0} - ${usage:-0}) * 100 / (${kusage:-1} + 1) ))" -le 5
+check "user + system add up to about the usage" test "$(( ($(json_num cpu user_usec) + $(json_num cpu system_usec)) * 10 / (${usage:-0} + 1) ))" -ge 8
+check "memory peak holds the 64 MiB buffer ($(json_num memory peak) bytes)" test "$(json_num memory peak)" -ge 67108864
+check "memory limit is the group's" has '"limit":268435456'
+check "io counters are there" has '"io":{"read_bytes":'
+check "pids.current: nothing runs now" has '"pids":{"current":0}'
+spawn sleep 600
+api POST /api/v1/groups/meter/attach "{\"pid\":$LAST_PID}"
+api GET /api/v1/groups/meter/stats
+check "pids.current counts an attached process" has '"pids":{"current":1}'
+check "cli stats prints the same, a value a line" bash -c '"$@" stats meter | grep -qx "pids.current: *1"' _ "$BIN/cgwarden" --socket "$SOCK"
+api GET /api/v1/groups/ghost/stats
+check "stats of an unknown group are 404" is 404
+api DELETE '/api/v1/groups/meter?force=true'
+
 # ---- delete ----
 api DELETE /api/v1/groups/idle
 check "deleting an empty group is 204" is 204

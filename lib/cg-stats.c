@@ -1,0 +1,226 @@
+/* Which file holds which value, on each layout (admin-guide/cgroup-v1/ and cgroup-v2.rst), and how to
+ * read it. One table per layout; a reader opens what the group has and keeps it open. */
+#include "cg-stats.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cg-util.h"
+
+typedef enum Parse {
+        ONE,    /* one number ("max" = UINT64_MAX) */
+        KEYED,  /* "key value" lines */
+        BLKIO,  /* v1 blkio: "MAJ:MIN Read N" lines */
+        IOSTAT, /* v2 io.stat: "MAJ:MIN rbytes=N wbytes=N rios=N wios=N ..." lines */
+} Parse;
+
+/* value = raw * mul / div; div 0 means clock ticks (USER_HZ). */
+typedef struct Key {
+        const char *key;
+        CgStat stat;
+        uint64_t mul, div;
+} Key;
+
+typedef struct FileSpec {
+        CgController ctrl;
+        const char *name;
+        Parse parse;
+        Key one; /* for ONE */
+        const Key *keys;
+} FileSpec;
+
+#define K(k, s, m, d) \
+        { k, s, m, d }
+#define END \
+        { NULL, 0, 0, 0 }
+
+static const Key v1_cpuacct_stat[] = {K("user", CG_STAT_CPU_USER_USEC, 1000000, 0),
+                                      K("system", CG_STAT_CPU_SYSTEM_USEC, 1000000, 0), END};
+static const Key v1_cpu_stat[] = {K("nr_periods", CG_STAT_CPU_PERIODS, 1, 1),
+                                  K("nr_throttled", CG_STAT_CPU_THROTTLED_PERIODS, 1, 1),
+                                  K("throttled_time", CG_STAT_CPU_THROTTLED_USEC, 1, 1000), END};
+static const Key v1_memory_stat[] = {K("total_rss", CG_STAT_MEM_ANON, 1, 1), K("total_cache", CG_STAT_MEM_FILE, 1, 1),
+                                     K("total_swap", CG_STAT_MEM_SWAP, 1, 1), END};
+static const Key v1_oom[] = {K("oom_kill", CG_STAT_OOM_KILLS, 1, 1), END};
+static const Key v1_blkio_bytes[] = {K("Read", CG_STAT_IO_READ_BYTES, 1, 1), K("Write", CG_STAT_IO_WRITE_BYTES, 1, 1),
+                                     END};
+static const Key v1_blkio_ios[] = {K("Read", CG_STAT_IO_READ_IOS, 1, 1), K("Write", CG_STAT_IO_WRITE_IOS, 1, 1), END};
+
+static const FileSpec v1_files[] = {
+    {CG_CTRL_CPUACCT, "cpuacct.usage", ONE, K(NULL, CG_STAT_CPU_USAGE_USEC, 1, 1000), NULL},
+    {CG_CTRL_CPUACCT, "cpuacct.stat", KEYED, END, v1_cpuacct_stat},
+    {CG_CTRL_CPU, "cpu.stat", KEYED, END, v1_cpu_stat},
+    {CG_CTRL_MEMORY, "memory.usage_in_bytes", ONE, K(NULL, CG_STAT_MEM_USAGE, 1, 1), NULL},
+    {CG_CTRL_MEMORY, "memory.max_usage_in_bytes", ONE, K(NULL, CG_STAT_MEM_PEAK, 1, 1), NULL},
+    {CG_CTRL_MEMORY, "memory.limit_in_bytes", ONE, K(NULL, CG_STAT_MEM_LIMIT, 1, 1), NULL},
+    {CG_CTRL_MEMORY, "memory.failcnt", ONE, K(NULL, CG_STAT_MEM_FAILCNT, 1, 1), NULL},
+    {CG_CTRL_MEMORY, "memory.stat", KEYED, END, v1_memory_stat},
+    {CG_CTRL_MEMORY, "memory.oom_control", KEYED, END, v1_oom},
+    {CG_CTRL_BLKIO, "blkio.throttle.io_service_bytes_recursive", BLKIO, END, v1_blkio_bytes},
+    {CG_CTRL_BLKIO, "blkio.throttle.io_serviced_recursive", BLKIO, END, v1_blkio_ios},
+    {CG_CTRL_PIDS, "pids.current", ONE, K(NULL, CG_STAT_PIDS_CURRENT, 1, 1), NULL},
+};
+
+static const Key v2_cpu_stat[] = {K("usage_usec", CG_STAT_CPU_USAGE_USEC, 1, 1),
+                                  K("user_usec", CG_STAT_CPU_USER_USEC, 1, 1),
+                                  K("system_usec", CG_STAT_CPU_SYSTEM_USEC, 1, 1),
+                                  K("nr_periods", CG_STAT_CPU_PERIODS, 1, 1),
+                                  K("nr_throttled", CG_STAT_CPU_THROTTLED_PERIODS, 1, 1),
+                                  K("throttled_usec", CG_STAT_CPU_THROTTLED_USEC, 1, 1),
+                                  END};
+static const Key v2_memory_events[] = {K("max", CG_STAT_MEM_FAILCNT, 1, 1), K("oom_kill", CG_STAT_OOM_KILLS, 1, 1),
+                                       END};
+static const Key v2_memory_stat[] = {K("anon", CG_STAT_MEM_ANON, 1, 1), K("file", CG_STAT_MEM_FILE, 1, 1), END};
+static const Key v2_io_stat[] = {K("rbytes", CG_STAT_IO_READ_BYTES, 1, 1), K("wbytes", CG_STAT_IO_WRITE_BYTES, 1, 1),
+                                 K("rios", CG_STAT_IO_READ_IOS, 1, 1), K("wios", CG_STAT_IO_WRITE_IOS, 1, 1), END};
+
+/* On v2 every file is in the one directory; the controller says which must be enabled. */
+static const FileSpec v2_files[] = {
+    {CG_CTRL_CPUACCT, "cpu.stat", KEYED, END, v2_cpu_stat},
+    {CG_CTRL_MEMORY, "memory.current", ONE, K(NULL, CG_STAT_MEM_USAGE, 1, 1), NULL},
+    {CG_CTRL_MEMORY, "memory.peak", ONE, K(NULL, CG_STAT_MEM_PEAK, 1, 1), NULL},
+    {CG_CTRL_MEMORY, "memory.max", ONE, K(NULL, CG_STAT_MEM_LIMIT, 1, 1), NULL},
+    {CG_CTRL_MEMORY, "memory.events", KEYED, END, v2_memory_events},
+    {CG_CTRL_MEMORY, "memory.stat", KEYED, END, v2_memory_stat},
+    {CG_CTRL_MEMORY, "memory.swap.current", ONE, K(NULL, CG_STAT_MEM_SWAP, 1, 1), NULL},
+    {CG_CTRL_BLKIO, "io.stat", IOSTAT, END, v2_io_stat},
+    {CG_CTRL_PIDS, "pids.current", ONE, K(NULL, CG_STAT_PIDS_CURRENT, 1, 1), NULL},
+};
+
+static const char *const names[_CG_STAT_COUNT][2] = {
+    [CG_STAT_CPU_USAGE_USEC] = {"cpu", "usage_usec"},
+    [CG_STAT_CPU_USER_USEC] = {"cpu", "user_usec"},
+    [CG_STAT_CPU_SYSTEM_USEC] = {"cpu", "system_usec"},
+    [CG_STAT_CPU_PERIODS] = {"cpu", "periods"},
+    [CG_STAT_CPU_THROTTLED_PERIODS] = {"cpu", "throttled_periods"},
+    [CG_STAT_CPU_THROTTLED_USEC] = {"cpu", "throttled_usec"},
+    [CG_STAT_MEM_USAGE] = {"memory", "usage"},
+    [CG_STAT_MEM_PEAK] = {"memory", "peak"},
+    [CG_STAT_MEM_LIMIT] = {"memory", "limit"},
+    [CG_STAT_MEM_FAILCNT] = {"memory", "limit_hits"},
+    [CG_STAT_MEM_ANON] = {"memory", "anon"},
+    [CG_STAT_MEM_FILE] = {"memory", "file"},
+    [CG_STAT_MEM_SWAP] = {"memory", "swap"},
+    [CG_STAT_OOM_KILLS] = {"memory", "oom_kills"},
+    [CG_STAT_IO_READ_BYTES] = {"io", "read_bytes"},
+    [CG_STAT_IO_WRITE_BYTES] = {"io", "write_bytes"},
+    [CG_STAT_IO_READ_IOS] = {"io", "read_ios"},
+    [CG_STAT_IO_WRITE_IOS] = {"io", "write_ios"},
+    [CG_STAT_PIDS_CURRENT] = {"pids", "current"},
+};
+
+const char *cg_stat_section(CgStat s) {
+        return names[s][0];
+}
+
+const char *cg_stat_key(CgStat s) {
+        return names[s][1];
+}
+
+typedef struct Open {
+        int fd;
+        const FileSpec *spec;
+} Open;
+
+struct CgStatReader {
+        size_t n;
+        Open files[ELEMENTSOF(v1_files) > ELEMENTSOF(v2_files) ? ELEMENTSOF(v1_files) : ELEMENTSOF(v2_files)];
+};
+
+int cg_stat_reader_open(const int dirs[_CG_CTRL_COUNT], bool unified, CgStatReader **ret) {
+        const FileSpec *specs = unified ? v2_files : v1_files;
+        size_t n = unified ? ELEMENTSOF(v2_files) : ELEMENTSOF(v1_files);
+        CgStatReader *r = calloc(1, sizeof *r);
+        if (!r)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                int dir = dirs[specs[i].ctrl];
+                int fd = dir < 0 ? -1 : openat(dir, specs[i].name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+                if (fd >= 0) /* a file the kernel or layout lacks is a value left out */
+                        r->files[r->n++] = (Open){fd, &specs[i]};
+        }
+        *ret = r;
+        return 0;
+}
+
+void cg_stat_reader_free(CgStatReader *r) {
+        if (!r)
+                return;
+        for (size_t i = 0; i < r->n; i++)
+                close(r->files[i].fd);
+        free(r);
+}
+
+static void put(CgStats *s, const Key *k, uint64_t raw, bool add) {
+        static uint64_t ticks;
+        if (!ticks) {
+                long t = sysconf(_SC_CLK_TCK);
+                ticks = t > 0 ? (uint64_t)t : 100;
+        }
+        uint64_t v = raw == UINT64_MAX ? raw : raw * k->mul / (k->div ? k->div : ticks);
+        /* v1 reads "unlimited" back as PAGE_COUNTER_MAX pages. */
+        if (k->stat == CG_STAT_MEM_LIMIT && v >= (UINT64_C(1) << 62))
+                v = UINT64_MAX;
+        s->v[k->stat] = add && (s->have & (1u << k->stat)) ? s->v[k->stat] + v : v;
+        s->have |= 1u << k->stat;
+}
+
+static const Key *find(const Key *keys, const char *word) {
+        for (const Key *k = keys; k->key; k++)
+                if (strcmp(k->key, word) == 0)
+                        return k;
+        return NULL;
+}
+
+static uint64_t number(const char *s) {
+        return strncmp(s, "max", 3) == 0 ? UINT64_MAX : strtoull(s, NULL, 10);
+}
+
+static void parse(const FileSpec *f, char *buf, CgStats *s) {
+        char *save = NULL;
+        if (f->parse == ONE) {
+                put(s, &f->one, number(buf), false);
+                return;
+        }
+        /* Per-disk files list only disks that saw I/O: none means zero. */
+        if (f->parse == BLKIO || f->parse == IOSTAT)
+                for (const Key *k = f->keys; k->key; k++)
+                        put(s, k, 0, false);
+        for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *w[8], *ws = NULL;
+                size_t n = 0;
+                for (char *t = strtok_r(line, " ", &ws); t && n < ELEMENTSOF(w); t = strtok_r(NULL, " ", &ws))
+                        w[n++] = t;
+                const Key *k;
+                if (f->parse == KEYED && n == 2 && (k = find(f->keys, w[0])))
+                        put(s, k, number(w[1]), false);
+                else if (f->parse == BLKIO && n == 3 && (k = find(f->keys, w[1]))) /* summed over disks */
+                        put(s, k, number(w[2]), true);
+                else if (f->parse == IOSTAT)
+                        for (size_t i = 1; i < n; i++) {
+                                char *eq = strchr(w[i], '=');
+                                if (!eq)
+                                        continue;
+                                *eq = '\0';
+                                if ((k = find(f->keys, w[i])))
+                                        put(s, k, number(eq + 1), true);
+                        }
+        }
+}
+
+int cg_stat_read(CgStatReader *r, CgStats *ret) {
+        char buf[16384];
+        *ret = (CgStats){0};
+        for (size_t i = 0; i < r->n; i++) {
+                ssize_t n = pread(r->files[i].fd, buf, sizeof buf - 1, 0);
+                if (n < 0)
+                        continue; /* the group went away meanwhile: values left out */
+                buf[n] = '\0';
+                parse(r->files[i].spec, buf, ret);
+        }
+        return 0;
+}

@@ -1,0 +1,50 @@
+/* A group's usage as the kernel counts it, read from its files on either layout: the core
+ * of `GET …/stats` and, later, of the sampler. A reader keeps the files open and re-reads
+ * them with pread (cgroupfs regenerates a file read from offset 0). Counters (usage, periods,
+ * bytes, OOM kills) only grow while the group lives; the rest are gauges. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cg-driver.h"
+
+typedef enum CgStat {
+        CG_STAT_CPU_USAGE_USEC,
+        CG_STAT_CPU_USER_USEC,
+        CG_STAT_CPU_SYSTEM_USEC,
+        CG_STAT_CPU_PERIODS,
+        CG_STAT_CPU_THROTTLED_PERIODS,
+        CG_STAT_CPU_THROTTLED_USEC,
+        CG_STAT_MEM_USAGE,
+        CG_STAT_MEM_PEAK,
+        CG_STAT_MEM_LIMIT,
+        CG_STAT_MEM_FAILCNT, /* v1 memory.failcnt; v2 memory.events "max" */
+        CG_STAT_MEM_ANON,    /* v1 total_rss; v2 anon */
+        CG_STAT_MEM_FILE,    /* v1 total_cache; v2 file */
+        CG_STAT_MEM_SWAP,    /* v1 total_swap; v2 memory.swap.current */
+        CG_STAT_OOM_KILLS,
+        CG_STAT_IO_READ_BYTES,
+        CG_STAT_IO_WRITE_BYTES,
+        CG_STAT_IO_READ_IOS,
+        CG_STAT_IO_WRITE_IOS,
+        CG_STAT_PIDS_CURRENT,
+        _CG_STAT_COUNT,
+} CgStat;
+
+typedef struct CgStats {
+        uint32_t have; /* 1 << CgStat for each value the host provides */
+        uint64_t v[_CG_STAT_COUNT];
+} CgStats;
+
+/* "cpu.usage_usec": the JSON section and key of a value. */
+const char *cg_stat_section(CgStat s);
+const char *cg_stat_key(CgStat s);
+
+typedef struct CgStatReader CgStatReader;
+
+/* dirs: the group's directory in each controller's hierarchy (driver stat_dirs), borrowed. */
+int cg_stat_reader_open(const int dirs[_CG_CTRL_COUNT], bool unified, CgStatReader **ret);
+void cg_stat_reader_free(CgStatReader *r);
+/* Reads everything the reader has open. A file that fails to read leaves its values out. */
+int cg_stat_read(CgStatReader *r, CgStats *ret);
