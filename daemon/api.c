@@ -16,6 +16,7 @@ static const struct Route {
         bool anonymous;
 } routes[] = {
     {"GET", "/healthz", health, true},
+    {"GET", "/metrics", api_metrics, false},
     {"GET", "/api/v1/groups", api_groups_list, false},
     {"POST", "/api/v1/groups", api_groups_create, false},
     {"GET", "/api/v1/groups/{}", api_groups_get, false},

@@ -176,16 +176,11 @@ int groups_create(Groups *gs, const char *name, const char *parent, const CgLimi
         return fill_view(gs, &g, &c.path, ret);
 }
 
-int groups_stats(Groups *gs, const char *name, CgStats *ret, uint64_t *ret_usec, CgError *err) {
-        StoreGroup g;
-        Chain c;
+/* Opens the group's files, reads them once and closes them (the sampler will keep them). */
+static int read_stats(Groups *gs, const CgGroupPath *p, CgStats *ret, CgError *err) {
         int dirs[_CG_CTRL_COUNT];
         CgStatReader *reader = NULL;
-        LOCKED(gs);
-        int r = load(gs, name, &g, &c, err);
-        if (r < 0)
-                return r;
-        r = gs->driver->ops->stat_dirs(gs->driver, &c.path, dirs);
+        int r = gs->driver->ops->stat_dirs(gs->driver, p, dirs);
         if (r < 0)
                 return cg_error_set(err, r, "cgroupfs_error", NULL, "cannot open the group's directories: %s",
                                     strerror(-r));
@@ -195,10 +190,44 @@ int groups_stats(Groups *gs, const char *name, CgStats *ret, uint64_t *ret_usec,
                         close(dirs[k]);
         if (r < 0)
                 return cg_error_set(err, r, "internal", NULL, "reading the group's usage: %s", strerror(-r));
-        *ret_usec = cg_now_usec(CLOCK_REALTIME);
         r = cg_stat_read(reader, ret);
         cg_stat_reader_free(reader);
         return r;
+}
+
+int groups_stats(Groups *gs, const char *name, CgStats *ret, uint64_t *ret_usec, CgError *err) {
+        StoreGroup g;
+        Chain c;
+        LOCKED(gs);
+        int r = load(gs, name, &g, &c, err);
+        if (r < 0)
+                return r;
+        *ret_usec = cg_now_usec(CLOCK_REALTIME);
+        return read_stats(gs, &c.path, ret, err);
+}
+
+int groups_stats_all(Groups *gs, GroupStats **ret, size_t *ret_n, CgError *err) {
+        _cleanup_free_ StoreGroup *all = NULL;
+        size_t n = 0;
+        LOCKED(gs);
+        int r = store_group_list(gs->store, &all, &n);
+        if (r < 0)
+                return store_failed(err, r);
+        GroupStats *out = calloc(n ? n : 1, sizeof *out);
+        if (!out)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                Chain c;
+                CgFreezeState s = CG_THAWED;
+                snprintf(out[i].name, sizeof out[i].name, "%s", all[i].name);
+                if (chain_from(gs, &all[i], &c, NULL) < 0)
+                        continue;
+                (void)read_stats(gs, &c.path, &out[i].stats, NULL); /* gone meanwhile: no values */
+                out[i].frozen = gs->driver->ops->freeze_state(gs->driver, &c.path, &s) >= 0 && s == CG_FROZEN;
+        }
+        *ret = out;
+        *ret_n = n;
+        return 0;
 }
 
 int groups_get(Groups *gs, const char *name, GroupView *ret, CgError *err) {

@@ -32,6 +32,14 @@ void groups_done(Groups *gs);
 int groups_create(Groups *gs, const char *name, const char *parent, const CgLimits *limits, GroupView *ret,
                   CgError *err);
 int groups_get(Groups *gs, const char *name, GroupView *ret, CgError *err);
+typedef struct GroupStats {
+        char name[CG_NAME_BUF];
+        bool frozen;
+        CgStats stats;
+} GroupStats;
+
+/* Every group's usage now (for /metrics); a group whose files cannot be read has none. */
+int groups_stats_all(Groups *gs, GroupStats **ret, size_t *ret_n, CgError *err);
 /* The group's usage now, as the kernel counts it (cg-stats.h), and when it was read. */
 int groups_stats(Groups *gs, const char *name, CgStats *ret, uint64_t *ret_usec, CgError *err);
 int groups_list(Groups *gs, GroupView **ret, size_t *ret_n, CgError *err);

@@ -452,6 +452,20 @@ check "pids.current counts an attached process" has '"pids":{"current":1}'
 check "cli stats prints the same, a value a line" bash -c '"$@" stats meter | grep -qx "pids.current: *1"' _ "$BIN/cgwarden" --socket "$SOCK"
 api GET /api/v1/groups/ghost/stats
 check "stats of an unknown group are 404" is 404
+# /metrics: Prometheus's text format, checked strictly (tests/integration/promcheck.awk).
+metrics=$(curl -s --max-time 60 --unix-socket "$SOCK" -D "$TMP/metrics.h" http://localhost/metrics)
+check "/metrics answers 200 in the text exposition format 0.0.4" grep -qi '^content-type: text/plain; version=0.0.4' "$TMP/metrics.h"
+check "... which passes a strict format check" awk -f "$(dirname "$0")/promcheck.awk" <<<"$metrics"
+check "... with the group's CPU seconds as a counter" grep -q '^cgwarden_cpu_usage_seconds_total{group="meter"} [0-9.]*$' <<<"$metrics"
+msec=$(sed -n 's/^cgwarden_cpu_usage_seconds_total{group="meter"} \([0-9]*\)\.\([0-9]\{3\}\).*/\1\2/p' <<<"$metrics")
+check "... which matches the stats (${msec:-none} ms)" test "$(( ${msec:-0} - ${usage:-0} / 1000 ))" -le 50 -a "$(( ${usage:-0} / 1000 - ${msec:-0} ))" -le 50
+check "... the attached task as a gauge" grep -qx 'cgwarden_pids{group="meter"} 1' <<<"$metrics"
+check "... the memory limit in bytes" grep -qx 'cgwarden_memory_limit_bytes{group="meter"} 268435456' <<<"$metrics"
+check "... and whether each group is frozen" grep -qx 'cgwarden_group_frozen{group="meter"} 0' <<<"$metrics"
+tcp GET /metrics
+check "/metrics over TCP without a token is 401" is 401
+tcp GET /metrics "${AUTH[@]}"
+check "... and 200 with it" is 200
 api DELETE '/api/v1/groups/meter?force=true'
 
 # ---- delete ----
