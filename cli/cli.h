@@ -22,5 +22,7 @@ int call_json(Cli *cli, const char *method, const char *path, json_t *body, json
 /* A GET whose text answer goes to *ret. */
 int call_text(Cli *cli, const char *path, char **ret);
 
+/* top: the exit status, or -1 if argv[0] is not "top". */
+int cli_top(Cli *cli, int argc, char **argv);
 /* run, ps, kill, logs: the exit status, or -1 if argv[0] is none of them. */
 int cli_processes(Cli *cli, int argc, char **argv);

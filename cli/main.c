@@ -33,6 +33,7 @@ static void usage(FILE *f) {
               "  create NAME [--parent P] [LIMIT FLAGS]\n"
               "  show NAME\n"
               "  stats NAME                       (usage now: cpu, memory, io, pids)\n"
+              "  top [--sort cpu|memory|io|tasks] [--interval S] [--count N]   (every group, live)\n"
               "  limit NAME LIMIT FLAGS           (a value of \"none\" removes that limit)\n"
               "  freeze NAME | thaw NAME\n"
               "  attach NAME PID\n"
@@ -398,7 +399,9 @@ static int run(Cli *cli, int argc, char **argv) {
 }
 
 static int dispatch(Cli *cli, int argc, char **argv) {
-        int r = cli_processes(cli, argc, argv);
+        int r = cli_top(cli, argc, argv);
+        if (r < 0)
+                r = cli_processes(cli, argc, argv);
         return r >= 0 ? r : run(cli, argc, argv);
 }
 

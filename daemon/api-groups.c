@@ -116,6 +116,29 @@ static json_t *stats_json(const CgStats *s, uint64_t usec) {
         return o;
 }
 
+/* GET /api/v1/stats: {"time","groups":[{"name","state",…STATS}]}, every group at once. */
+void api_stats_all(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp) {
+        GroupStats *all = NULL;
+        size_t n = 0;
+        CgError err = {0};
+        uint64_t usec = cg_now_usec(CLOCK_REALTIME);
+        int r = groups_stats_all(api->groups, &all, &n, &err);
+        if (r < 0) {
+                api_reply_error(resp, r, &err);
+                return;
+        }
+        json_t *groups = json_array();
+        for (size_t i = 0; i < n; i++) {
+                json_t *g = stats_json(&all[i].stats, usec);
+                json_object_del(g, "time");
+                json_object_set_new(g, "name", json_string(all[i].name));
+                json_object_set_new(g, "state", json_string(all[i].frozen ? "FROZEN" : "THAWED"));
+                json_array_append_new(groups, g);
+        }
+        free(all);
+        api_reply_json(resp, 200, json_pack("{s:o,s:o}", "time", cg_json_time(usec), "groups", groups));
+}
+
 void api_groups_stats(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp) {
         CgError err = {0};
         CgStats s;

@@ -23,6 +23,7 @@ static const struct Route {
     {"DELETE", "/api/v1/groups/{}", api_groups_delete, false},
     {"PATCH", "/api/v1/groups/{}/limits", api_groups_limits, false},
     {"GET", "/api/v1/groups/{}/stats", api_groups_stats, false},
+    {"GET", "/api/v1/stats", api_stats_all, false},
     {"POST", "/api/v1/groups/{}/freeze", api_groups_freeze, false},
     {"POST", "/api/v1/groups/{}/thaw", api_groups_thaw, false},
     {"POST", "/api/v1/groups/{}/attach", api_groups_attach, false},

@@ -34,6 +34,7 @@ void api_groups_list(Api *api, const HttpRequest *req, const char *name, const c
 void api_groups_create(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
 void api_groups_get(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
 void api_groups_stats(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
+void api_stats_all(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
 void api_metrics(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
 void api_groups_limits(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
 void api_groups_freeze(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);

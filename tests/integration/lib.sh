@@ -8,6 +8,10 @@ set -u
 BIN=${BIN:-build/test}
 ROOT=cgwarden-test-$$
 TMP=$(mktemp -d /tmp/cgwarden-it.XXXXXX)
+# Every curl of a suite is bounded, so a daemon that stops answering fails the run instead
+# of stalling it (curl reads $CURL_HOME/.curlrc).
+echo 'max-time = 60' >"$TMP/.curlrc"
+export CURL_HOME=$TMP
 SOCK=$TMP/cgwarden.sock
 DB=$TMP/cgwarden.db
 TOKEN_FILE=$TMP/admin.token

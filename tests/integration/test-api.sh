@@ -184,7 +184,7 @@ snapshot() {
 		printf '%s=%s\n' "$f" "$($f web)"
 	done
 	ls "$(gdir "")"
-	curl -s --unix-socket "$SOCK" http://localhost/api/v1/groups
+	curl -s --max-time 60 --unix-socket "$SOCK" http://localhost/api/v1/groups
 }
 api PATCH /api/v1/groups/web/limits '{"memory":{"max":"1G"},"pids":{"max":50},"cpu":{"max":1}}'
 before=$(snapshot)
@@ -462,6 +462,19 @@ check "... which matches the stats (${msec:-none} ms)" test "$(( ${msec:-0} - ${
 check "... the attached task as a gauge" grep -qx 'cgwarden_pids{group="meter"} 1' <<<"$metrics"
 check "... the memory limit in bytes" grep -qx 'cgwarden_memory_limit_bytes{group="meter"} 268435456' <<<"$metrics"
 check "... and whether each group is frozen" grep -qx 'cgwarden_group_frozen{group="meter"} 0' <<<"$metrics"
+api GET /api/v1/stats
+check "GET /api/v1/stats has every group, with its usage and state" has '"name":"meter","state":"THAWED"'
+# cgwarden top: rates between two reads; a busy loop must lead by CPU.
+api POST /api/v1/groups '{"name":"spin"}'
+spawn sh -c 'while :; do :; done'
+api POST /api/v1/groups/spin/attach "{\"pid\":$LAST_PID}"
+top_out=$("$BIN/cgwarden" --socket "$SOCK" top --count 1 --interval 1 --sort cpu)
+spin_cpu=$(awk 'NR == 2 && $1 == "spin" {print int($3)}' <<<"$top_out")
+check "cgwarden top: the busy group leads, near one CPU (${spin_cpu:-not first} %)" test "${spin_cpu:-0}" -ge 40
+check "... and the idle meter group shows 0.0 %" grep -qE '^meter +THAWED +0\.0 ' <<<"$top_out"
+"$BIN/cgwarden" --socket "$SOCK" top --sort nothing >/dev/null 2>&1
+check "cgwarden top refuses an unknown sort (exit 2)" test $? = 2
+api DELETE '/api/v1/groups/spin?force=true'
 tcp GET /metrics
 check "/metrics over TCP without a token is 401" is 401
 tcp GET /metrics "${AUTH[@]}"
