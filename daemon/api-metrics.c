@@ -38,6 +38,18 @@ static const Family families[] = {
     {CG_STAT_IO_READ_IOS, "cgwarden_io_reads_total", "counter", "Read operations on block devices.", 1},
     {CG_STAT_IO_WRITE_IOS, "cgwarden_io_writes_total", "counter", "Write operations on block devices.", 1},
     {CG_STAT_PIDS_CURRENT, "cgwarden_pids", "gauge", "Tasks in the group.", 1},
+    {CG_STAT_PSI_CPU_SOME_USEC, "cgwarden_pressure_cpu_some_seconds_total", "counter",
+     "Time some of the group's tasks waited for a CPU (PSI).", 1e-6},
+    {CG_STAT_PSI_CPU_FULL_USEC, "cgwarden_pressure_cpu_full_seconds_total", "counter",
+     "Time all of the group's non-idle tasks waited for a CPU (PSI).", 1e-6},
+    {CG_STAT_PSI_MEMORY_SOME_USEC, "cgwarden_pressure_memory_some_seconds_total", "counter",
+     "Time some of the group's tasks stalled on memory (PSI).", 1e-6},
+    {CG_STAT_PSI_MEMORY_FULL_USEC, "cgwarden_pressure_memory_full_seconds_total", "counter",
+     "Time all of the group's non-idle tasks stalled on memory (PSI).", 1e-6},
+    {CG_STAT_PSI_IO_SOME_USEC, "cgwarden_pressure_io_some_seconds_total", "counter",
+     "Time some of the group's tasks stalled on I/O (PSI).", 1e-6},
+    {CG_STAT_PSI_IO_FULL_USEC, "cgwarden_pressure_io_full_seconds_total", "counter",
+     "Time all of the group's non-idle tasks stalled on I/O (PSI).", 1e-6},
 };
 
 static void value(FILE *f, const Family *fam, uint64_t v) {

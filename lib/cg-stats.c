@@ -16,6 +16,7 @@ typedef enum Parse {
         KEYED,  /* "key value" lines */
         BLKIO,  /* v1 blkio: "MAJ:MIN Read N" lines */
         IOSTAT, /* v2 io.stat: "MAJ:MIN rbytes=N wbytes=N rios=N wios=N ..." lines */
+        PSI,    /* v2 *.pressure: "some avg10=… avg60=… avg300=… total=N" (µs), and "full …" */
 } Parse;
 
 /* value = raw * mul / div; div 0 means clock ticks (USER_HZ). */
@@ -78,6 +79,13 @@ static const Key v2_memory_stat[] = {K("anon", CG_STAT_MEM_ANON, 1, 1), K("file"
 static const Key v2_io_stat[] = {K("rbytes", CG_STAT_IO_READ_BYTES, 1, 1), K("wbytes", CG_STAT_IO_WRITE_BYTES, 1, 1),
                                  K("rios", CG_STAT_IO_READ_IOS, 1, 1), K("wios", CG_STAT_IO_WRITE_IOS, 1, 1), END};
 
+static const Key v2_psi_cpu[] = {K("some", CG_STAT_PSI_CPU_SOME_USEC, 1, 1), K("full", CG_STAT_PSI_CPU_FULL_USEC, 1, 1),
+                                 END};
+static const Key v2_psi_memory[] = {K("some", CG_STAT_PSI_MEMORY_SOME_USEC, 1, 1),
+                                    K("full", CG_STAT_PSI_MEMORY_FULL_USEC, 1, 1), END};
+static const Key v2_psi_io[] = {K("some", CG_STAT_PSI_IO_SOME_USEC, 1, 1), K("full", CG_STAT_PSI_IO_FULL_USEC, 1, 1),
+                                END};
+
 /* On v2 every file is in the one directory; the controller says which must be enabled. */
 static const FileSpec v2_files[] = {
     {CG_CTRL_CPUACCT, "cpu.stat", KEYED, END, v2_cpu_stat},
@@ -89,6 +97,10 @@ static const FileSpec v2_files[] = {
     {CG_CTRL_MEMORY, "memory.swap.current", ONE, K(NULL, CG_STAT_MEM_SWAP, 1, 1), NULL},
     {CG_CTRL_BLKIO, "io.stat", IOSTAT, END, v2_io_stat},
     {CG_CTRL_PIDS, "pids.current", ONE, K(NULL, CG_STAT_PIDS_CURRENT, 1, 1), NULL},
+    /* Present where the kernel has PSI (CONFIG_PSI, not disabled with psi=0). */
+    {CG_CTRL_CPUACCT, "cpu.pressure", PSI, END, v2_psi_cpu},
+    {CG_CTRL_CPUACCT, "memory.pressure", PSI, END, v2_psi_memory},
+    {CG_CTRL_CPUACCT, "io.pressure", PSI, END, v2_psi_io},
 };
 
 static const char *const names[_CG_STAT_COUNT][2] = {
@@ -111,6 +123,12 @@ static const char *const names[_CG_STAT_COUNT][2] = {
     [CG_STAT_IO_READ_IOS] = {"io", "read_ios"},
     [CG_STAT_IO_WRITE_IOS] = {"io", "write_ios"},
     [CG_STAT_PIDS_CURRENT] = {"pids", "current"},
+    [CG_STAT_PSI_CPU_SOME_USEC] = {"pressure", "cpu_some_usec"},
+    [CG_STAT_PSI_CPU_FULL_USEC] = {"pressure", "cpu_full_usec"},
+    [CG_STAT_PSI_MEMORY_SOME_USEC] = {"pressure", "memory_some_usec"},
+    [CG_STAT_PSI_MEMORY_FULL_USEC] = {"pressure", "memory_full_usec"},
+    [CG_STAT_PSI_IO_SOME_USEC] = {"pressure", "io_some_usec"},
+    [CG_STAT_PSI_IO_FULL_USEC] = {"pressure", "io_full_usec"},
 };
 
 const char *cg_stat_section(CgStat s) {
@@ -200,6 +218,11 @@ static void parse(const FileSpec *f, char *buf, CgStats *s) {
                         put(s, k, number(w[1]), false);
                 else if (f->parse == BLKIO && n == 3 && (k = find(f->keys, w[1]))) /* summed over disks */
                         put(s, k, number(w[2]), true);
+                else if (f->parse == PSI && n >= 2 && (k = find(f->keys, w[0])))
+                        for (size_t i = 1; i < n; i++) {
+                                if (strncmp(w[i], "total=", 6) == 0)
+                                        put(s, k, number(w[i] + 6), false);
+                        }
                 else if (f->parse == IOSTAT)
                         for (size_t i = 1; i < n; i++) {
                                 char *eq = strchr(w[i], '=');

@@ -1,4 +1,5 @@
-/* A group's usage as the kernel counts it, read from its files on either layout: the core
+/* A group's usage as the kernel counts it, read from its files on either layout (pressure
+ * on v2 only, where the kernel keeps it per group): the core
  * of `GET …/stats` and, later, of the sampler. A reader keeps the files open and re-reads
  * them with pread (cgroupfs regenerates a file read from offset 0). Counters (usage, periods,
  * bytes, OOM kills) only grow while the group lives; the rest are gauges. */
@@ -29,6 +30,14 @@ typedef enum CgStat {
         CG_STAT_IO_READ_IOS,
         CG_STAT_IO_WRITE_IOS,
         CG_STAT_PIDS_CURRENT,
+        /* Pressure stall time (PSI, cgroup v2 only): some = at least one task stalled,
+         * full = all non-idle tasks stalled (accounting/psi.rst). */
+        CG_STAT_PSI_CPU_SOME_USEC,
+        CG_STAT_PSI_CPU_FULL_USEC,
+        CG_STAT_PSI_MEMORY_SOME_USEC,
+        CG_STAT_PSI_MEMORY_FULL_USEC,
+        CG_STAT_PSI_IO_SOME_USEC,
+        CG_STAT_PSI_IO_FULL_USEC,
         _CG_STAT_COUNT,
 } CgStat;
 

@@ -444,6 +444,7 @@ check "user + system add up to about the usage" test "$(( ($(json_num cpu user_u
 check "memory peak holds the 64 MiB buffer ($(json_num memory peak) bytes)" test "$(json_num memory peak)" -ge 67108864
 check "memory limit is the group's" has '"limit":268435456'
 check "io counters are there" has '"io":{"read_bytes":'
+only v2 "pressure stall times are there (PSI, per group on v2)" has '"pressure":{"cpu_some_usec":'
 check "pids.current: nothing runs now" has '"pids":{"current":0}'
 spawn sleep 600
 api POST /api/v1/groups/meter/attach "{\"pid\":$LAST_PID}"
@@ -462,6 +463,7 @@ check "... which matches the stats (${msec:-none} ms)" test "$(( ${msec:-0} - ${
 check "... the attached task as a gauge" grep -qx 'cgwarden_pids{group="meter"} 1' <<<"$metrics"
 check "... the memory limit in bytes" grep -qx 'cgwarden_memory_limit_bytes{group="meter"} 268435456' <<<"$metrics"
 check "... and whether each group is frozen" grep -qx 'cgwarden_group_frozen{group="meter"} 0' <<<"$metrics"
+only v2 "... and its pressure stall time" grep -q '^cgwarden_pressure_memory_some_seconds_total{group="meter"} ' <<<"$metrics"
 api GET /api/v1/stats
 check "GET /api/v1/stats has every group, with its usage and state" has '"name":"meter","state":"THAWED"'
 # cgwarden top: rates between two reads; a busy loop must lead by CPU.
