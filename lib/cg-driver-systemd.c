@@ -111,20 +111,11 @@ static int check_cpuset(DriverSd *d, const Units *u, const CgLimits *want, CgErr
         return 0;
 }
 
-/* Unified: the kernel's word on a slice (cgroup.events "frozen"), which also counts a
- * frozen parent, unlike systemd's FreezerState of the unit alone. */
-static int kernel_frozen_at(DriverSd *d, const Units *u, size_t depth, bool *ret) {
-        char buf[256];
+/* Unified: the kernel's word on a slice (its cgroup.events counts a frozen parent, which
+ * systemd's FreezerState of the unit alone does not). */
+static int kernel_state_at(DriverSd *d, const Units *u, size_t depth, CgFreezeState *ret) {
         _cleanup_close_ int fd = open_unit_dir(d, u, depth);
-        int r = fd < 0 ? fd : cg_fs_read_at(fd, "cgroup.events", buf, sizeof buf);
-        if (r < 0)
-                return r;
-        *ret = strstr(buf, "frozen 1") != NULL;
-        return 0;
-}
-
-static int kernel_frozen(DriverSd *d, const Units *u, bool *ret) {
-        return kernel_frozen_at(d, u, u->path.depth, ret);
+        return fd < 0 ? fd : cg_driver_v2_freeze_state_at(fd, ret);
 }
 
 /* Keys systemd writes on this layout; the rest are the cgroupfs side's. IO_MAX is split:
@@ -565,12 +556,12 @@ static int sd_attach(CgDriver *drv, const CgGroupPath *g, pid_t pid, CgError *er
 /* FreezeUnit/ThawUnit answer once systemd saw the kernel confirm; a thaw under a frozen
  * parent still leaves the slice frozen. */
 static int check_frozen(DriverSd *d, const Units *u, bool want, CgError *err) {
-        bool frozen = false;
-        int r = kernel_frozen(d, u, &frozen);
+        CgFreezeState s;
+        int r = kernel_state_at(d, u, u->path.depth, &s);
         if (r < 0)
                 return cg_error_set(err, r, "cgroupfs_error", NULL, "reading cgroup.events of %s: %s", u->unit,
                                     strerror(-r));
-        if (frozen == want)
+        if ((s == CG_FROZEN) == want)
                 return 0;
         if (want)
                 return cg_error_set(err, -EBUSY, "still_freezing", NULL, "%s did not reach frozen", u->unit);
@@ -589,8 +580,8 @@ static int freeze_or_thaw(CgDriver *drv, const CgGroupPath *g, bool freeze, CgEr
                 return freeze ? d->inner->ops->freeze(d->inner, &u.path, err)
                               : d->inner->ops->thaw(d->inner, &u.path, err);
         /* ThawUnit thaws the parent slices too; the API's thaw leaves a frozen parent be. */
-        bool parent_frozen = false;
-        if (!freeze && kernel_frozen_at(d, &u, u.path.depth - 1, &parent_frozen) >= 0 && parent_frozen)
+        CgFreezeState parent;
+        if (!freeze && kernel_state_at(d, &u, u.path.depth - 1, &parent) >= 0 && parent == CG_FROZEN)
                 return cg_error_set(err, -EBUSY, "parent_frozen", NULL,
                                     "the group stays frozen because a parent group is frozen");
         r = cg_systemd_freeze(d->bus, u.unit, freeze, err);
@@ -608,24 +599,12 @@ static int sd_thaw(CgDriver *drv, const CgGroupPath *g, CgError *err) {
 static int sd_freeze_state(CgDriver *drv, const CgGroupPath *g, CgFreezeState *ret) {
         DriverSd *d = sdrv(drv);
         Units u;
-        char state[32];
-        bool frozen = false;
         int r = units_of(d, g, &u, NULL);
         if (r < 0)
                 return r;
-        if (d->inner)
-                return d->inner->ops->freeze_state(d->inner, &u.path, ret);
-        r = kernel_frozen(d, &u, &frozen);
-        if (r < 0)
-                return r;
-        if (frozen) {
-                *ret = CG_FROZEN;
-                return 0;
-        }
-        /* Asked to freeze but not there yet: systemd says "freezing". */
-        r = cg_systemd_freezer_state(d->bus, u.unit, state, sizeof state);
-        *ret = r >= 0 && strcmp(state, "freezing") == 0 ? CG_FREEZING : CG_THAWED;
-        return 0;
+        /* From the files alone: a group list or /metrics asks for every group's state. */
+        return d->inner ? d->inner->ops->freeze_state(d->inner, &u.path, ret)
+                        : kernel_state_at(d, &u, u.path.depth, ret);
 }
 
 /* Unified: the group's processes are those of the scopes directly in its slice. */

@@ -467,10 +467,7 @@ static int v2_thaw(CgDriver *drv, const CgGroupPath *g, CgError *err) {
         return r < 0 ? cg_error_set(err, r, "cgroupfs_error", NULL, "reading cgroup.events: %s", strerror(-r)) : 0;
 }
 
-static int v2_freeze_state(CgDriver *drv, const CgGroupPath *g, CgFreezeState *ret) {
-        _cleanup_close_ int fd = open_group(v2(drv), g);
-        if (fd < 0)
-                return fd;
+int cg_driver_v2_freeze_state_at(int fd, CgFreezeState *ret) {
         _cleanup_close_ int ev = openat(fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
         uint64_t want;
         long frozen;
@@ -484,6 +481,11 @@ static int v2_freeze_state(CgDriver *drv, const CgGroupPath *g, CgFreezeState *r
                 return r;
         *ret = frozen ? CG_FROZEN : want ? CG_FREEZING : CG_THAWED;
         return 0;
+}
+
+static int v2_freeze_state(CgDriver *drv, const CgGroupPath *g, CgFreezeState *ret) {
+        _cleanup_close_ int fd = open_group(v2(drv), g);
+        return fd < 0 ? fd : cg_driver_v2_freeze_state_at(fd, ret);
 }
 
 static int v2_pids(CgDriver *drv, const CgGroupPath *g, pid_t **ret_pids, size_t *ret_n) {

@@ -118,3 +118,6 @@ int cg_driver_v1_open_shared(const char *root_dir, const char *layout, uint32_t 
                              CgError *err);
 int cg_driver_systemd_open(const char *root, const char *layout, CgDriver **ret, CgError *err);
 int cg_driver_v2_open(const char *root, CgDriver **ret, CgError *err);
+/* The state of the v2 group whose directory is fd: cgroup.events "frozen" (which counts a
+ * frozen ancestor), and FREEZING where cgroup.freeze asks for it but it is not there yet. */
+int cg_driver_v2_freeze_state_at(int fd, CgFreezeState *ret);

@@ -427,10 +427,6 @@ int cg_systemd_active_state(CgSystemd *sd, const char *unit, char *buf, size_t s
         return unit_property(sd, unit, "ActiveState", buf, size);
 }
 
-int cg_systemd_freezer_state(CgSystemd *sd, const char *unit, char *buf, size_t size) {
-        return unit_property(sd, unit, "FreezerState", buf, size);
-}
-
 int cg_systemd_count_units(CgSystemd *sd, const char *const *patterns, CgError *err) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *m = NULL, *reply = NULL;

@@ -55,7 +55,5 @@ int cg_systemd_stop(CgSystemd *sd, const char *unit, CgError *err);
 int cg_systemd_freeze(CgSystemd *sd, const char *unit, bool freeze, CgError *err);
 /* The unit's ActiveState ("active", "inactive", "failed", ...); -ENOENT if not loaded. */
 int cg_systemd_active_state(CgSystemd *sd, const char *unit, char *buf, size_t size);
-/* The unit's FreezerState ("running", "frozen", "freezing", "thawing"). */
-int cg_systemd_freezer_state(CgSystemd *sd, const char *unit, char *buf, size_t size);
 /* ListUnitsByPatterns(any state, patterns): how many loaded units match. */
 int cg_systemd_count_units(CgSystemd *sd, const char *const *patterns, CgError *err);
