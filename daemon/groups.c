@@ -176,55 +176,77 @@ int groups_create(Groups *gs, const char *name, const char *parent, const CgLimi
         return fill_view(gs, &g, &c.path, ret);
 }
 
-/* Opens the group's files, reads them once and closes them (the sampler will keep them). */
-static int read_stats(Groups *gs, const CgGroupPath *p, CgStats *ret, CgError *err) {
-        int dirs[_CG_CTRL_COUNT];
-        CgStatReader *reader = NULL;
+/* Reading a group's usage opens a dozen files; only the directories are opened under the
+ * lock (the driver knows where they are), the files are read after it, so a scrape of
+ * every group does not stall the API. */
+static int open_stat_dirs_locked(Groups *gs, const CgGroupPath *p, int dirs[_CG_CTRL_COUNT], CgError *err) {
         int r = gs->driver->ops->stat_dirs(gs->driver, p, dirs);
-        if (r < 0)
-                return cg_error_set(err, r, "cgroupfs_error", NULL, "cannot open the group's directories: %s",
-                                    strerror(-r));
-        r = cg_stat_reader_open(dirs, strcmp(gs->driver->layout, "unified") == 0, &reader);
+        return r < 0 ? cg_error_set(err, r, "cgroupfs_error", NULL, "cannot open the group's directories: %s",
+                                    strerror(-r))
+                     : 0;
+}
+
+/* Reads the files below dirs once, then closes dirs. A group gone meanwhile has no values. */
+static int read_stat_dirs(Groups *gs, int dirs[_CG_CTRL_COUNT], CgStats *ret) {
+        CgStatReader *reader = NULL;
+        int r = cg_stat_reader_open(dirs, strcmp(gs->driver->layout, "unified") == 0, &reader);
         for (CgController k = 0; k < _CG_CTRL_COUNT; k++)
                 if (dirs[k] >= 0)
                         close(dirs[k]);
-        if (r < 0)
-                return cg_error_set(err, r, "internal", NULL, "reading the group's usage: %s", strerror(-r));
-        r = cg_stat_read(reader, ret);
+        *ret = (CgStats){0};
+        if (r >= 0)
+                r = cg_stat_read(reader, ret);
         cg_stat_reader_free(reader);
         return r;
 }
 
 int groups_stats(Groups *gs, const char *name, CgStats *ret, uint64_t *ret_usec, CgError *err) {
-        StoreGroup g;
-        Chain c;
-        LOCKED(gs);
-        int r = load(gs, name, &g, &c, err);
-        if (r < 0)
-                return r;
+        int dirs[_CG_CTRL_COUNT];
+        {
+                StoreGroup g;
+                Chain c;
+                LOCKED(gs);
+                int r = load(gs, name, &g, &c, err);
+                if (r >= 0)
+                        r = open_stat_dirs_locked(gs, &c.path, dirs, err);
+                if (r < 0)
+                        return r;
+        }
         *ret_usec = cg_now_usec(CLOCK_REALTIME);
-        return read_stats(gs, &c.path, ret, err);
+        int r = read_stat_dirs(gs, dirs, ret);
+        return r < 0 ? cg_error_set(err, r, "internal", NULL, "reading the group's usage: %s", strerror(-r)) : 0;
 }
 
 int groups_stats_all(Groups *gs, GroupStats **ret, size_t *ret_n, CgError *err) {
         _cleanup_free_ StoreGroup *all = NULL;
+        _cleanup_free_ int(*dirs)[_CG_CTRL_COUNT] = NULL;
+        GroupStats *out = NULL;
         size_t n = 0;
-        LOCKED(gs);
-        int r = store_group_list(gs->store, &all, &n);
-        if (r < 0)
-                return store_failed(err, r);
-        GroupStats *out = calloc(n ? n : 1, sizeof *out);
-        if (!out)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                Chain c;
-                CgFreezeState s = CG_THAWED;
-                snprintf(out[i].name, sizeof out[i].name, "%s", all[i].name);
-                if (chain_from(gs, &all[i], &c, NULL) < 0)
-                        continue;
-                (void)read_stats(gs, &c.path, &out[i].stats, NULL); /* gone meanwhile: no values */
-                out[i].frozen = gs->driver->ops->freeze_state(gs->driver, &c.path, &s) >= 0 && s == CG_FROZEN;
+        {
+                LOCKED(gs);
+                int r = store_group_list(gs->store, &all, &n);
+                if (r < 0)
+                        return store_failed(err, r);
+                out = calloc(n ? n : 1, sizeof *out);
+                dirs = calloc(n ? n : 1, sizeof *dirs);
+                if (!out || !dirs) {
+                        free(out);
+                        return -ENOMEM;
+                }
+                for (size_t i = 0; i < n; i++) {
+                        Chain c;
+                        CgFreezeState s = CG_THAWED;
+                        snprintf(out[i].name, sizeof out[i].name, "%s", all[i].name);
+                        for (CgController k = 0; k < _CG_CTRL_COUNT; k++)
+                                dirs[i][k] = -ENOENT;
+                        if (chain_from(gs, &all[i], &c, NULL) < 0 ||
+                            open_stat_dirs_locked(gs, &c.path, dirs[i], NULL) < 0)
+                                continue;
+                        out[i].frozen = gs->driver->ops->freeze_state(gs->driver, &c.path, &s) >= 0 && s == CG_FROZEN;
+                }
         }
+        for (size_t i = 0; i < n; i++)
+                (void)read_stat_dirs(gs, dirs[i], &out[i].stats);
         *ret = out;
         *ret_n = n;
         return 0;
