@@ -116,7 +116,10 @@ PID=$(sed -n 's/.*"pid":\([0-9]*\),.*/\1/p' <<<"$BODY")
 SCOPE=$(scope_of web "$ID")
 check "the process runs in $SCOPE" test "$(prop "$SCOPE" ActiveState)" = active
 check "... which sits in the group's slice" test "$(prop "$SCOPE" Slice)" = "$WEB"
-check "... and holds the process's shim" grep -q . <(systemctl show -P ControlGroup "$SCOPE")
+# The shim (the command's init's parent) went in first: it is in the scope's own group.
+ppid() { sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f2; }
+shim=$(ppid "$(ppid "$PID")")
+check "... and holds the process's shim ($shim)" grep -qx "$shim" "$CG${SD_CTRL:+/$SD_CTRL}$(prop "$SCOPE" ControlGroup)/cgroup.procs"
 check "the kernel agrees" grep -qxF "$SD_CTRL:$(prop "$SCOPE" ControlGroup)" <(cgroups_of "$PID")
 [ "$LAYOUT" = v1 ] && check "and the freezer hierarchy is cgwarden's own group" grep -qxF "freezer:/$(grel web)" <(cgroups_of "$PID")
 # attach: an existing process gets a scope of its own, <root>-<group>-pid<PID>-<time>.scope
