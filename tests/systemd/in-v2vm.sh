@@ -1,8 +1,8 @@
 #!/bin/bash
 # Inside the cgroup v2 test VM (tests/v2vm): boots systemd as PID 1 of new pid, mount and
 # cgroup namespaces, rooted at a cgroup of its own, and runs a suite inside with
-# DRIVER=systemd. The VM is thrown away afterwards, but systemd still gets private /run and
-# /tmp and only the few units below, as in sandbox.sh.
+# DRIVER=systemd. The VM is thrown away afterwards, but systemd still gets a private /run
+# and only the few units below, as in sandbox.sh.
 # Usage (as the VM's command): tests/systemd/in-v2vm.sh SUITE
 set -u
 CG=/sys/fs/cgroup
@@ -18,7 +18,8 @@ if [ "${1:-}" = __setup ]; then
 	mount -t proc proc /proc
 	mount --bind "$CG/sd" "$CG" # our cgroup as the root, as the cgroup namespace says
 	mount -t tmpfs -o mode=755 sd-run /run
-	mount -t tmpfs -o mode=1777 sd-tmp /tmp
+	# /tmp stays the VM's: the suite and its binaries may have been packed there (a checkout
+	# under /tmp), and nothing in this systemd cleans it.
 	u=/run/systemd/system
 	mkdir -p $u /run/systemd/system.conf.d /run/sd-no-generators
 	for n in sandbox sysinit basic; do
