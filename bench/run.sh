@@ -26,7 +26,8 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-"$B/cgwardend" --listen none --socket "$TMP/sock" --db "$TMP/db" --root "$ROOT" --token-file "$TMP/token" 2>"$TMP/log" &
+"$B/cgwardend" --listen none --socket "$TMP/sock" --db "$TMP/db" --root "$ROOT" --token-file "$TMP/token" \
+	--state-dir "$TMP/state" 2>"$TMP/log" &
 PID=$!
 for _ in $(seq 100); do [ -S "$TMP/sock" ] && break; sleep 0.05; done
 [ -S "$TMP/sock" ] || { cat "$TMP/log"; exit 1; }
@@ -53,18 +54,29 @@ fi
 # The systemd driver, against systemd-run in the same manager: a real systemd as PID 1 in a
 # private sandbox (tests/systemd/sandbox.sh), the daemon and the bench inside it.
 if [ -x /lib/systemd/systemd ] && command -v systemd-run >/dev/null && [ ! -f /sys/fs/cgroup/cgroup.controllers ]; then
-	SB=$PWD/build/bench-sandbox-$$
+	# The sandbox sees its state directory only; /tmp and /run are private inside.
+	case $PWD/ in
+	/tmp/* | /var/tmp/* | /run/* | /var/run/* | /dev/*) SB=/var/lib/cgwarden-tests/bench-$$ ;;
+	*) SB=$PWD/build/bench-sandbox-$$ ;;
+	esac
 	SANDBOX=tests/systemd/sandbox.sh
-	stop_sandbox() { "$SANDBOX" stop "$SB" >/dev/null; rm -rf "$SB"; cleanup; }
+	stop_sandbox() {
+		"$SANDBOX" stop "$SB" >/dev/null
+		rm -rf "$SB"
+		rmdir /var/lib/cgwarden-tests 2>/dev/null
+		cleanup
+	}
 	trap stop_sandbox EXIT
 	if timeout 60 "$SANDBOX" start "$SB" >/dev/null; then
-		# The database on disk, as on a real host (the sandbox's /tmp is a tmpfs).
-		mkdir -p "$SB/bench"
+		# The database on disk, as on a real host (the sandbox's /tmp is a tmpfs); the
+		# binaries copied in, so they are visible inside wherever the checkout is.
+		mkdir -p "$SB/bench" "$SB/bin"
+		cp "$B/cgwardend" "$B/cgwarden-bench" "$SB/bin/"
 		"$SANDBOX" exec "$SB" sh -c '"$1/cgwardend" --driver systemd --listen none --socket "$2/sock" --db "$2/db" \
 			--root cgwarden-bench --token-file "$2/token" --state-dir "$2/state" 2>"$2/daemon.log" &
 			for _ in $(seq 100); do [ -S "$2/sock" ] && break; sleep 0.05; done
 			"$1/cgwarden-bench" --systemd --socket "$2/sock" --raw-root cgwarden-benchsd --rounds "$3"
-			rc=$?; [ $rc = 0 ] || cat "$2/daemon.log" >&2; kill -TERM $!; wait; exit $rc' _ "$PWD/$B" "$SB/bench" "$ROUNDS"
+			rc=$?; [ $rc = 0 ] || cat "$2/daemon.log" >&2; kill -TERM $!; wait; exit $rc' _ "$SB/bin" "$SB/bench" "$ROUNDS"
 	else
 		echo "bench: the systemd sandbox did not boot; no systemd rows" >&2
 	fi
