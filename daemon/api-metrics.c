@@ -29,6 +29,8 @@ static const Family families[] = {
     {CG_STAT_MEM_PEAK, "cgwarden_memory_peak_bytes", "gauge", "Highest memory usage recorded for the group.", 1},
     {CG_STAT_MEM_LIMIT, "cgwarden_memory_limit_bytes", "gauge", "The group's memory limit (+Inf: none).", 1},
     {CG_STAT_MEM_FAILCNT, "cgwarden_memory_limit_hits_total", "counter", "Times usage hit the memory limit.", 1},
+    {CG_STAT_MEM_HIGH, "cgwarden_memory_high_hits_total", "counter",
+     "Times usage went over memory.high and was throttled (cgroup v2).", 1},
     {CG_STAT_MEM_ANON, "cgwarden_memory_anon_bytes", "gauge", "Anonymous memory (v1 rss).", 1},
     {CG_STAT_MEM_FILE, "cgwarden_memory_file_bytes", "gauge", "Page cache (v1 cache).", 1},
     {CG_STAT_MEM_SWAP, "cgwarden_memory_swap_bytes", "gauge", "Swap used.", 1},

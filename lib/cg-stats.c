@@ -73,8 +73,8 @@ static const Key v2_cpu_stat[] = {K("usage_usec", CG_STAT_CPU_USAGE_USEC, 1, 1),
                                   K("nr_throttled", CG_STAT_CPU_THROTTLED_PERIODS, 1, 1),
                                   K("throttled_usec", CG_STAT_CPU_THROTTLED_USEC, 1, 1),
                                   END};
-static const Key v2_memory_events[] = {K("max", CG_STAT_MEM_FAILCNT, 1, 1), K("oom_kill", CG_STAT_OOM_KILLS, 1, 1),
-                                       END};
+static const Key v2_memory_events[] = {K("max", CG_STAT_MEM_FAILCNT, 1, 1), K("high", CG_STAT_MEM_HIGH, 1, 1),
+                                       K("oom_kill", CG_STAT_OOM_KILLS, 1, 1), END};
 static const Key v2_memory_stat[] = {K("anon", CG_STAT_MEM_ANON, 1, 1), K("file", CG_STAT_MEM_FILE, 1, 1), END};
 static const Key v2_io_stat[] = {K("rbytes", CG_STAT_IO_READ_BYTES, 1, 1), K("wbytes", CG_STAT_IO_WRITE_BYTES, 1, 1),
                                  K("rios", CG_STAT_IO_READ_IOS, 1, 1), K("wios", CG_STAT_IO_WRITE_IOS, 1, 1), END};
@@ -103,32 +103,33 @@ static const FileSpec v2_files[] = {
     {CG_CTRL_CPUACCT, "io.pressure", PSI, END, v2_psi_io},
 };
 
-static const char *const names[_CG_STAT_COUNT][2] = {
-    [CG_STAT_CPU_USAGE_USEC] = {"cpu", "usage_usec"},
-    [CG_STAT_CPU_USER_USEC] = {"cpu", "user_usec"},
-    [CG_STAT_CPU_SYSTEM_USEC] = {"cpu", "system_usec"},
-    [CG_STAT_CPU_PERIODS] = {"cpu", "periods"},
-    [CG_STAT_CPU_THROTTLED_PERIODS] = {"cpu", "throttled_periods"},
-    [CG_STAT_CPU_THROTTLED_USEC] = {"cpu", "throttled_usec"},
-    [CG_STAT_MEM_USAGE] = {"memory", "usage"},
-    [CG_STAT_MEM_PEAK] = {"memory", "peak"},
-    [CG_STAT_MEM_LIMIT] = {"memory", "limit"},
-    [CG_STAT_MEM_FAILCNT] = {"memory", "limit_hits"},
-    [CG_STAT_MEM_ANON] = {"memory", "anon"},
-    [CG_STAT_MEM_FILE] = {"memory", "file"},
-    [CG_STAT_MEM_SWAP] = {"memory", "swap"},
-    [CG_STAT_OOM_KILLS] = {"memory", "oom_kills"},
-    [CG_STAT_IO_READ_BYTES] = {"io", "read_bytes"},
-    [CG_STAT_IO_WRITE_BYTES] = {"io", "write_bytes"},
-    [CG_STAT_IO_READ_IOS] = {"io", "read_ios"},
-    [CG_STAT_IO_WRITE_IOS] = {"io", "write_ios"},
-    [CG_STAT_PIDS_CURRENT] = {"pids", "current"},
-    [CG_STAT_PSI_CPU_SOME_USEC] = {"pressure", "cpu_some_usec"},
-    [CG_STAT_PSI_CPU_FULL_USEC] = {"pressure", "cpu_full_usec"},
-    [CG_STAT_PSI_MEMORY_SOME_USEC] = {"pressure", "memory_some_usec"},
-    [CG_STAT_PSI_MEMORY_FULL_USEC] = {"pressure", "memory_full_usec"},
-    [CG_STAT_PSI_IO_SOME_USEC] = {"pressure", "io_some_usec"},
-    [CG_STAT_PSI_IO_FULL_USEC] = {"pressure", "io_full_usec"},
+static const char *const names[_CG_STAT_COUNT][3] = {
+    [CG_STAT_CPU_USAGE_USEC] = {"cpu", "usage_usec", "cpu_usage_usec"},
+    [CG_STAT_CPU_USER_USEC] = {"cpu", "user_usec", "cpu_user_usec"},
+    [CG_STAT_CPU_SYSTEM_USEC] = {"cpu", "system_usec", "cpu_system_usec"},
+    [CG_STAT_CPU_PERIODS] = {"cpu", "periods", "cpu_periods"},
+    [CG_STAT_CPU_THROTTLED_PERIODS] = {"cpu", "throttled_periods", "cpu_throttled_periods"},
+    [CG_STAT_CPU_THROTTLED_USEC] = {"cpu", "throttled_usec", "cpu_throttled_usec"},
+    [CG_STAT_MEM_USAGE] = {"memory", "usage", "memory_usage"},
+    [CG_STAT_MEM_PEAK] = {"memory", "peak", "memory_peak"},
+    [CG_STAT_MEM_LIMIT] = {"memory", "limit", "memory_limit"},
+    [CG_STAT_MEM_FAILCNT] = {"memory", "limit_hits", "memory_limit_hits"},
+    [CG_STAT_MEM_HIGH] = {"memory", "high_hits", "memory_high_hits"},
+    [CG_STAT_MEM_ANON] = {"memory", "anon", "memory_anon"},
+    [CG_STAT_MEM_FILE] = {"memory", "file", "memory_file"},
+    [CG_STAT_MEM_SWAP] = {"memory", "swap", "memory_swap"},
+    [CG_STAT_OOM_KILLS] = {"memory", "oom_kills", "memory_oom_kills"},
+    [CG_STAT_IO_READ_BYTES] = {"io", "read_bytes", "io_read_bytes"},
+    [CG_STAT_IO_WRITE_BYTES] = {"io", "write_bytes", "io_write_bytes"},
+    [CG_STAT_IO_READ_IOS] = {"io", "read_ios", "io_read_ios"},
+    [CG_STAT_IO_WRITE_IOS] = {"io", "write_ios", "io_write_ios"},
+    [CG_STAT_PIDS_CURRENT] = {"pids", "current", "pids_current"},
+    [CG_STAT_PSI_CPU_SOME_USEC] = {"pressure", "cpu_some_usec", "pressure_cpu_some_usec"},
+    [CG_STAT_PSI_CPU_FULL_USEC] = {"pressure", "cpu_full_usec", "pressure_cpu_full_usec"},
+    [CG_STAT_PSI_MEMORY_SOME_USEC] = {"pressure", "memory_some_usec", "pressure_memory_some_usec"},
+    [CG_STAT_PSI_MEMORY_FULL_USEC] = {"pressure", "memory_full_usec", "pressure_memory_full_usec"},
+    [CG_STAT_PSI_IO_SOME_USEC] = {"pressure", "io_some_usec", "pressure_io_some_usec"},
+    [CG_STAT_PSI_IO_FULL_USEC] = {"pressure", "io_full_usec", "pressure_io_full_usec"},
 };
 
 const char *cg_stat_section(CgStat s) {
@@ -137,6 +138,23 @@ const char *cg_stat_section(CgStat s) {
 
 const char *cg_stat_key(CgStat s) {
         return names[s][1];
+}
+
+const char *cg_stat_column(CgStat s) {
+        return names[s][2];
+}
+
+bool cg_stat_is_counter(CgStat s) {
+        switch (s) {
+        case CG_STAT_MEM_USAGE:
+        case CG_STAT_MEM_PEAK:
+        case CG_STAT_MEM_LIMIT:
+        case CG_STAT_MEM_ANON:
+        case CG_STAT_MEM_FILE:
+        case CG_STAT_MEM_SWAP:
+        case CG_STAT_PIDS_CURRENT: return false;
+        default: return true;
+        }
 }
 
 typedef struct Open {

@@ -21,6 +21,7 @@ typedef enum CgStat {
         CG_STAT_MEM_PEAK,
         CG_STAT_MEM_LIMIT,
         CG_STAT_MEM_FAILCNT, /* v1 memory.failcnt; v2 memory.events "max" */
+        CG_STAT_MEM_HIGH,    /* v2 memory.events "high": times over memory.high (v1 has none) */
         CG_STAT_MEM_ANON,    /* v1 total_rss; v2 anon */
         CG_STAT_MEM_FILE,    /* v1 total_cache; v2 file */
         CG_STAT_MEM_SWAP,    /* v1 total_swap; v2 memory.swap.current */
@@ -49,6 +50,11 @@ typedef struct CgStats {
 /* "cpu.usage_usec": the JSON section and key of a value. */
 const char *cg_stat_section(CgStat s);
 const char *cg_stat_key(CgStat s);
+/* "cpu_usage_usec": the value's column in the accounting tables. */
+const char *cg_stat_column(CgStat s);
+/* A counter only grows while its group lives (its increase is what is summed); the rest are
+ * gauges (summarised as min, mean and max). */
+bool cg_stat_is_counter(CgStat s);
 
 typedef struct CgStatReader CgStatReader;
 
