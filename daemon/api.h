@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 
+#include "accounting.h"
 #include "auth.h"
 #include "groups.h"
 #include "http.h"
@@ -15,6 +16,7 @@ typedef struct Api {
         const char *layout;
         uint32_t controllers;
         struct Processes *processes;
+        Acct *acct;
 } Api;
 
 /* The HttpHandler for http_start(); app is an Api. */
@@ -46,4 +48,13 @@ void api_processes_start(Api *api, const HttpRequest *req, const char *name, con
 void api_processes_get(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
 void api_processes_signal(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
 void api_processes_log(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
+/* Handlers (api-usage.c, api-events.c). */
+void api_groups_usage(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
+void api_reports_usage(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
+void api_ledger(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
+void api_events_list(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
+void api_events_stream(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);
+/* Query helpers: ?from=&to= (def_from before now, and now; from < to), ?group=NAME. */
+int api_query_range(const HttpRequest *req, const char *def_from, uint64_t *ret_from, uint64_t *ret_to, CgError *err);
+int api_query_group(const HttpRequest *req, const char **ret, CgError *err);
 void api_groups_delete(Api *api, const HttpRequest *req, const char *name, const char *id, HttpResponse *resp);

@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "accounting.h"
 #include "cg-name.h"
+#include "sampler.h"
 
 /* The chain of names from the daemon's root down to a group, as the driver wants it. */
 typedef struct Chain {
@@ -173,6 +175,11 @@ int groups_create(Groups *gs, const char *name, const char *parent, const CgLimi
                 (void)gs->driver->ops->destroy(gs->driver, &c.path, false, NULL);
                 return store_failed(err, r);
         }
+        __atomic_add_fetch(&gs->generation, 1, __ATOMIC_RELEASE);
+        if (parent)
+                acct_event(gs->acct, "group_create", name, "{\"parent\":\"%s\"}", parent);
+        else
+                acct_event(gs->acct, "group_create", name, "{\"parent\":null}");
         return fill_view(gs, &g, &c.path, ret);
 }
 
@@ -283,6 +290,20 @@ int groups_list(Groups *gs, GroupView **ret, size_t *ret_n, CgError *err) {
         return 0;
 }
 
+/* limits {"set":["memory.max",…],"removed":[…]}: which keys a change set and removed. */
+static void limits_event(Groups *gs, const char *name, const CgLimits *patch) {
+        char set[512] = "", removed[512] = "";
+        for (CgLimitKey k = 0; k < _CG_LIMIT_COUNT; k++) {
+                char *buf = patch->set & CG_LIMIT_BIT(k) ? set : patch->clear & CG_LIMIT_BIT(k) ? removed : NULL;
+                if (!buf)
+                        continue;
+                size_t n = strlen(buf);
+                snprintf(buf + n, sizeof set - n, "%s\"%s.%s\"", n ? "," : "", cg_limit_key_section(k),
+                         cg_limit_key_leaf(k));
+        }
+        acct_event(gs->acct, "limits", name, "{\"set\":[%s],\"removed\":[%s]}", set, removed);
+}
+
 int groups_set_limits(Groups *gs, const char *name, const CgLimits *patch, GroupView *ret, CgError *err) {
         StoreGroup g;
         Chain c;
@@ -312,6 +333,7 @@ int groups_set_limits(Groups *gs, const char *name, const CgLimits *patch, Group
                 (void)gs->driver->ops->apply_limits(gs->driver, &c.path, &old, CG_APPLY_ONLY_DRIFTED, NULL, NULL);
                 return r;
         }
+        limits_event(gs, name, patch);
         return fill_view(gs, &g, &c.path, ret);
 }
 
@@ -334,6 +356,7 @@ int groups_freeze(Groups *gs, const char *name, bool freeze, GroupView *ret, CgE
                                       : gs->driver->ops->freeze(gs->driver, &c.path, NULL));
                         return store_failed(err, r);
                 }
+                acct_event(gs->acct, freeze ? "freeze" : "thaw", name, "{}");
         }
         return fill_view(gs, &g, &c.path, ret);
 }
@@ -356,6 +379,37 @@ int groups_placement_fds_locked(Groups *gs, const char *name, int *ret_fds, size
         int r = load(gs, name, &g, &c, err);
         *ret_outside = gs->driver->ops->place != NULL;
         return r < 0 ? r : gs->driver->ops->placement_fds(gs->driver, &c.path, ret_fds, max, err);
+}
+
+uint64_t groups_generation(Groups *gs) {
+        return __atomic_load_n(&gs->generation, __ATOMIC_ACQUIRE);
+}
+
+int groups_list_for_sampler(Groups *gs, SamplerGroup **ret, size_t *ret_n) {
+        _cleanup_free_ StoreGroup *all = NULL;
+        size_t n = 0;
+        LOCKED(gs);
+        int r = store_group_list(gs->store, &all, &n);
+        if (r < 0)
+                return r;
+        SamplerGroup *v = calloc(n ? n : 1, sizeof *v);
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                snprintf(v[i].name, sizeof v[i].name, "%s", all[i].name);
+                v[i].created_usec = all[i].created_usec;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+int groups_open_stat_dirs(Groups *gs, const char *name, int ret_dirs[_CG_CTRL_COUNT]) {
+        StoreGroup g;
+        Chain c;
+        LOCKED(gs);
+        int r = load(gs, name, &g, &c, NULL);
+        return r < 0 ? r : gs->driver->ops->stat_dirs(gs->driver, &c.path, ret_dirs);
 }
 
 void groups_idle(Groups *gs) {
@@ -398,11 +452,20 @@ static int delete_locked(Groups *gs, const char *name, bool force, CgError *err)
                 if (r < 0)
                         return r;
         }
+        /* Its usage to the end, for the ledger: read while the files are still there. */
+        CgStats final = {0};
+        int dirs[_CG_CTRL_COUNT];
+        if (gs->acct && open_stat_dirs_locked(gs, &c.path, dirs, NULL) >= 0)
+                (void)read_stat_dirs(gs, dirs, &final);
         r = gs->driver->ops->destroy(gs->driver, &c.path, force, err);
         if (r < 0)
                 return r;
         r = store_group_delete(gs->store, name);
-        return r < 0 ? store_failed(err, r) : 0;
+        if (r < 0)
+                return store_failed(err, r);
+        __atomic_add_fetch(&gs->generation, 1, __ATOMIC_RELEASE);
+        acct_group_ended(gs->acct, &g, &final);
+        return 0;
 }
 
 int groups_delete(Groups *gs, const char *name, bool force, CgError *err) {

@@ -7,12 +7,17 @@
 
 #include "cg-driver.h"
 #include "cg-stats.h"
+#include "sampler.h"
 #include "store.h"
+
+struct Acct;
 
 typedef struct Groups {
         Store *store;
         CgDriver *driver;
         pthread_mutex_t lock;
+        struct Acct *acct;   /* events and the ledger; NULL for none */
+        uint64_t generation; /* moves on every create and delete (atomic) */
 } Groups;
 
 /* A group as the API shows it: desired state plus what the kernel says now. */
@@ -56,6 +61,11 @@ int groups_delete(Groups *gs, const char *name, bool force, CgError *err);
 int groups_placement_fds_locked(Groups *gs, const char *name, int *ret_fds, size_t max, bool *ret_outside,
                                 CgError *err);
 int groups_place_locked(Groups *gs, const char *name, pid_t pid, const char *tag, CgError *err);
+/* For the sampler (sampler.h's SamplerSource): the generation, every group's name and birth,
+ * and a group's directories (the caller closes them). */
+uint64_t groups_generation(Groups *gs);
+int groups_list_for_sampler(Groups *gs, SamplerGroup **ret, size_t *ret_n);
+int groups_open_stat_dirs(Groups *gs, const char *name, int ret_dirs[_CG_CTRL_COUNT]);
 /* The driver's periodic duty (CgDriverOps.idle), under the lock. */
 void groups_idle(Groups *gs);
 

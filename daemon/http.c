@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -14,6 +15,8 @@
 #include <sys/un.h>
 
 #include "cg-util.h"
+
+typedef struct Stream Stream;
 
 struct HttpServer {
         struct MHD_Daemon *tcp, *unix_;
@@ -23,6 +26,21 @@ struct HttpServer {
         HttpHandler handler;
         void *app;
         size_t body_max;
+        /* Streams waiting (suspended) for http_wake(); wake_seq moves at every wake. */
+        pthread_mutex_t stream_lock;
+        Stream *waiting;
+        uint64_t wake_seq;
+        bool closing;
+};
+
+/* A streamed response on one connection. It is on `waiting` exactly while suspended. */
+struct Stream {
+        HttpServer *server;
+        struct MHD_Connection *conn;
+        ssize_t (*read)(void *cls, char *buf, size_t max);
+        void (*free)(void *cls);
+        void *cls;
+        Stream *next;
 };
 
 typedef struct Listener {
@@ -54,11 +72,72 @@ void http_response_header(HttpResponse *resp, const char *name, const char *valu
         }
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, HttpResponse *r) {
-        struct MHD_Response *m = MHD_create_response_from_buffer(
-            r->len, r->body ? r->body : (char *)"", r->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+/* libmicrohttpd asks for more of a stream: what the reader has, or suspend until a wake.
+ * The wake sequence is read before the reader runs, so a wake that comes while it looks is
+ * never lost: the connection is suspended only if nothing was woken since. */
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max) {
+        Stream *st = cls;
+        HttpServer *s = st->server;
+        pthread_mutex_lock(&s->stream_lock);
+        uint64_t seq = s->wake_seq;
+        bool closing = s->closing;
+        pthread_mutex_unlock(&s->stream_lock);
+        if (closing)
+                return MHD_CONTENT_READER_END_OF_STREAM;
+        ssize_t n = st->read(st->cls, buf, max);
+        if (n != 0)
+                return n > 0 ? n : MHD_CONTENT_READER_END_OF_STREAM;
+        pthread_mutex_lock(&s->stream_lock);
+        if (s->wake_seq == seq && !s->closing) {
+                st->next = s->waiting;
+                s->waiting = st;
+                MHD_suspend_connection(st->conn);
+        }
+        pthread_mutex_unlock(&s->stream_lock);
+        return 0;
+}
+
+static void stream_free(void *cls) {
+        Stream *st = cls;
+        st->free(st->cls);
+        free(st);
+}
+
+void http_wake(void *server) {
+        HttpServer *s = server;
+        if (!s)
+                return;
+        pthread_mutex_lock(&s->stream_lock);
+        s->wake_seq++;
+        for (Stream *st = s->waiting; st; st = st->next)
+                MHD_resume_connection(st->conn);
+        s->waiting = NULL;
+        pthread_mutex_unlock(&s->stream_lock);
+}
+
+static struct MHD_Response *stream_response(struct MHD_Connection *conn, HttpServer *s, HttpResponse *r) {
+        Stream *st = calloc(1, sizeof *st);
+        struct MHD_Response *m = NULL;
+        if (st) {
+                *st = (Stream){s, conn, r->stream_read, r->stream_free, r->stream_cls, NULL};
+                m = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_reader, st, stream_free);
+        }
         if (!m) {
-                free(r->body);
+                free(st);
+                r->stream_free(r->stream_cls);
+        }
+        return m;
+}
+
+/* s: the server, for a streamed response; NULL for a buffered one. */
+static enum MHD_Result send_response(struct MHD_Connection *conn, HttpServer *s, HttpResponse *r) {
+        struct MHD_Response *m =
+            r->stream_read ? stream_response(conn, s, r)
+                           : MHD_create_response_from_buffer(r->len, r->body ? r->body : (char *)"",
+                                                             r->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+        if (!m) {
+                if (!r->stream_read)
+                        free(r->body);
                 return MHD_NO;
         }
         if (r->content_type)
@@ -81,7 +160,7 @@ static enum MHD_Result too_large(struct MHD_Connection *conn, size_t max) {
         r.body = strndup(buf, (size_t)n);
         r.len = r.body ? (size_t)n : 0;
         http_response_header(&r, "Connection", "close");
-        return send_response(conn, &r);
+        return send_response(conn, NULL, &r);
 }
 
 static uid_t peer_uid(struct MHD_Connection *conn) {
@@ -138,7 +217,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         };
         HttpResponse resp = {.status = 500};
         s->handler(s->app, &req, &resp);
-        return send_response(conn, &resp);
+        return send_response(conn, s, &resp);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
@@ -225,11 +304,11 @@ static int bind_unix(const char *path, CgError *err) {
 }
 
 static struct MHD_Daemon *start_mhd(const HttpConfig *cfg, int fd, Listener *l) {
-        return MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, l,
-                                MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
-                                MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT,
-                                cfg->timeout_sec, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+        return MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0, NULL,
+                                NULL, on_request, l, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
+                                cfg->threads, MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit,
+                                MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_sec, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                                (size_t)64 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
 }
 
 int http_start(const HttpConfig *cfg, HttpHandler handler, void *app, HttpServer **ret, CgError *err) {
@@ -239,6 +318,7 @@ int http_start(const HttpConfig *cfg, HttpHandler handler, void *app, HttpServer
                 return -ENOMEM;
         *s = (HttpServer){
             .tcp_fd = -EBADF, .unix_fd = -EBADF, .handler = handler, .app = app, .body_max = cfg->body_max};
+        pthread_mutex_init(&s->stream_lock, NULL);
         if (cfg->listen) {
                 r = s->tcp_fd = bind_tcp(cfg->listen, &s->port, err);
                 if (r < 0)
@@ -278,6 +358,11 @@ uint16_t http_port(const HttpServer *s) {
 void http_stop(HttpServer *s) {
         if (!s)
                 return;
+        /* Suspended streams must be resumed to be closed: they end at their next read. */
+        pthread_mutex_lock(&s->stream_lock);
+        s->closing = true;
+        pthread_mutex_unlock(&s->stream_lock);
+        http_wake(s);
         if (s->tcp)
                 MHD_stop_daemon(s->tcp);
         if (s->unix_)
@@ -288,5 +373,6 @@ void http_stop(HttpServer *s) {
                 close(s->unix_fd);
                 unlink(s->socket_path);
         }
+        pthread_mutex_destroy(&s->stream_lock);
         free(s);
 }

@@ -34,6 +34,13 @@ typedef struct HttpResponse {
         const char *content_type;
         const char *headers[8][2]; /* extra headers (static strings), name/value */
         size_t nheaders;
+        /* A streamed body instead (Server-Sent Events): stream_read fills buf and returns the
+         * bytes written, 0 when it has nothing yet (the connection then waits, costing no
+         * thread, until http_wake()), or -1 to end the response. stream_free(stream_cls) is
+         * called once the connection is done with it. */
+        ssize_t (*stream_read)(void *cls, char *buf, size_t max);
+        void (*stream_free)(void *cls);
+        void *stream_cls;
 } HttpResponse;
 
 void http_response_header(HttpResponse *resp, const char *name, const char *value);
@@ -55,3 +62,5 @@ int http_start(const HttpConfig *cfg, HttpHandler handler, void *app, HttpServer
 /* The TCP port actually bound (useful with port 0), or 0 without TCP. */
 uint16_t http_port(const HttpServer *s);
 void http_stop(HttpServer *s);
+/* Lets every waiting stream read again (something new happened). Any thread; s may be NULL. */
+void http_wake(void *s);

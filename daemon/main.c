@@ -1,12 +1,15 @@
 /* cgwardend: owns a cgroup subtree and serves the REST API. */
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
+#include "accounting.h"
 #include "api.h"
+#include "cg-time.h"
 #include "cg-util.h"
 #include "cg-driver.h"
 #include "cg-name.h"
@@ -25,16 +28,38 @@ typedef struct Options {
         const char *token_file;
         const char *state_dir;
         bool print_url;
+        AcctConfig acct;
 } Options;
 
 static void usage(FILE *f) {
         fputs("usage: cgwardend [--listen ADDR:PORT|none] [--socket PATH|none] [--db PATH] [--root NAME]\n"
               "                 [--driver auto|cgroupfs|systemd] [--token-file PATH] [--state-dir DIR] "
               "[--print-dashboard-url]\n"
+              "                 [--interval DURATION] [--keep-raw D] [--keep-1m D] [--keep-1h D] [--keep-1d D]\n"
+              "                 [--throttle-ratio R] [--pressure-ratio R]\n"
               "defaults: --listen 127.0.0.1:8470 --socket /run/cgwarden/cgwarden.sock\n"
               "          --db /var/lib/cgwarden/cgwarden.db --root cgwarden --driver auto\n"
-              "          --token-file /var/lib/cgwarden/admin.token --state-dir /var/lib/cgwarden\n",
+              "          --token-file /var/lib/cgwarden/admin.token --state-dir /var/lib/cgwarden\n"
+              "          --interval 10s --keep-raw 24h --keep-1m 30d --keep-1h 400d --keep-1d 1830d\n"
+              "          --throttle-ratio 0.25 --pressure-ratio 0.10\n",
               f);
+}
+
+#define USEC UINT64_C(1000000)
+
+static int option_error(const char *msg) {
+        fprintf(stderr, "cgwardend: %s\n", msg);
+        return -EINVAL;
+}
+
+static int parse_ratio(const char *s, double *ret) {
+        char *end;
+        errno = 0;
+        double v = strtod(s, &end);
+        if (errno || end == s || *end || !(v > 0 && v <= 1))
+                return -EINVAL;
+        *ret = v;
+        return 0;
 }
 
 static int parse_options(int argc, char **argv, Options *o) {
@@ -47,6 +72,13 @@ static int parse_options(int argc, char **argv, Options *o) {
             {"token-file", required_argument, NULL, 't'},
             {"state-dir", required_argument, NULL, 'S'},
             {"print-dashboard-url", no_argument, NULL, 'p'},
+            {"interval", required_argument, NULL, 'i'},
+            {"keep-raw", required_argument, NULL, '0'},
+            {"keep-1m", required_argument, NULL, '1'},
+            {"keep-1h", required_argument, NULL, '2'},
+            {"keep-1d", required_argument, NULL, '3'},
+            {"throttle-ratio", required_argument, NULL, 'T'},
+            {"pressure-ratio", required_argument, NULL, 'P'},
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, 'V'},
             {0},
@@ -58,7 +90,13 @@ static int parse_options(int argc, char **argv, Options *o) {
                        "auto",
                        "/var/lib/cgwarden/admin.token",
                        "/var/lib/cgwarden",
-                       false};
+                       false,
+                       {0}};
+        o->acct = (AcctConfig){
+            .interval_usec = 10 * USEC,
+            .keep = {.keep_usec = {86400 * USEC, 30 * 86400 * USEC, 400 * 86400 * USEC, 1830 * 86400 * USEC}},
+            .throttle_ratio = 0.25,
+            .pressure_ratio = 0.10};
         int c;
         while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
                 switch (c) {
@@ -70,6 +108,24 @@ static int parse_options(int argc, char **argv, Options *o) {
                 case 't': o->token_file = optarg; break;
                 case 'S': o->state_dir = optarg; break;
                 case 'p': o->print_url = true; break;
+                case 'i':
+                        if (cg_duration_parse(optarg, &o->acct.interval_usec) < 0 ||
+                            o->acct.interval_usec > 3600 * USEC)
+                                return option_error("--interval takes a duration from 1s to 1h, such as 10s");
+                        break;
+                case '0':
+                case '1':
+                case '2':
+                case '3':
+                        if (cg_duration_parse(optarg, &o->acct.keep.keep_usec[c - '0']) < 0)
+                                return option_error("--keep-* take a duration such as 24h, 30d or 400d");
+                        break;
+                case 'T':
+                case 'P':
+                        if (parse_ratio(optarg, c == 'T' ? &o->acct.throttle_ratio : &o->acct.pressure_ratio) < 0)
+                                return option_error(
+                                    "--throttle-ratio and --pressure-ratio take a number above 0, at most 1");
+                        break;
                 case 'h': usage(stdout); exit(0);
                 case 'V': puts("cgwardend " CGWARDEN_VERSION); exit(0);
                 default: usage(stderr); return -EINVAL;
@@ -83,6 +139,9 @@ static int parse_options(int argc, char **argv, Options *o) {
                 fprintf(stderr, "cgwardend: --root must match ^[a-z0-9][a-z0-9_-]{0,62}$\n");
                 return -EINVAL;
         }
+        /* Events and the ledger live as long as the minutes and the hours. */
+        o->acct.keep.events_usec = o->acct.keep.keep_usec[TS_1M];
+        o->acct.keep.ledger_usec = o->acct.keep.keep_usec[TS_1H];
         if (!o->listen && !o->socket_path) {
                 fprintf(stderr, "cgwardend: with neither --listen nor --socket nobody could reach the daemon\n");
                 return -EINVAL;
@@ -104,6 +163,7 @@ int main(int argc, char **argv) {
         HttpServer *http = NULL;
         Api api = {0};
         Processes processes;
+        Acct acct;
         char token[TOKEN_HEX_LEN + 1];
         int r;
 
@@ -136,6 +196,10 @@ int main(int argc, char **argv) {
         r = groups_reconcile(&groups);
         if (r < 0)
                 return fail("reconcile", r, NULL);
+        r = acct_open(&acct, o.db_path, &o.acct, &groups, strcmp(driver->layout, "unified") == 0, &err);
+        if (r < 0)
+                return fail("accounting", r, &err);
+        groups.acct = &acct;
         r = processes_init(&processes, &groups, o.state_dir);
         if (r < 0)
                 return fail("processes", r, NULL);
@@ -148,6 +212,7 @@ int main(int argc, char **argv) {
         api.layout = driver->layout;
         api.controllers = driver->controllers;
         api.processes = &processes;
+        api.acct = &acct;
         HttpConfig hc = {
             .listen = o.listen,
             .socket_path = o.socket_path,
@@ -160,9 +225,15 @@ int main(int argc, char **argv) {
         if (r < 0)
                 return fail("http", r, &err);
         auth_init(&api.auth, token, o.listen, http_port(http));
+        acct_set_wake(&acct, http_wake, http);
+        r = acct_start(&acct);
+        if (r < 0)
+                return fail("sampler", r, NULL);
 
         fprintf(stderr, "cgwardend %s: driver %s (%s), root %s, database %s\n", CGWARDEN_VERSION, driver->ops->name,
                 driver->layout, o.root, o.db_path);
+        fprintf(stderr, "cgwardend: sampling every %.3g s; raw samples kept %" PRIu64 " h\n",
+                (double)o.acct.interval_usec / 1e6, o.acct.keep.keep_usec[TS_RAW] / 3600 / USEC);
         if (driver->detail)
                 fprintf(stderr, "cgwardend: %s\n", driver->detail);
         if (o.socket_path)
@@ -183,8 +254,11 @@ int main(int argc, char **argv) {
         sigwait(&sigs, &sig);
         fprintf(stderr, "cgwardend: %s, shutting down; groups and their processes stay\n", strsignal(sig));
         sd_notify(0, "STOPPING=1");
+        acct_set_wake(&acct, NULL, NULL);
         http_stop(http);
         processes_done(&processes);
+        groups.acct = NULL;
+        acct_close(&acct);
         groups_done(&groups);
         cg_driver_free(driver);
         store_close(store);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "accounting.h"
 #include "cg-util.h"
 
 static void unlockp(pthread_mutex_t **m) {
@@ -45,7 +46,8 @@ static void record_end(Processes *ps, const StoreProcess *p) {
         bool exited;
         int code;
         file_path(ps, path, sizeof path, p->id, "status");
-        int r = spawn_read_status(path, &exited, &code);
+        SpawnUsage usage = {0};
+        int r = spawn_read_status(path, &exited, &code, &usage);
         StoreProcState st = r < 0 ? STORE_PROC_KILLED : exited ? STORE_PROC_EXITED : STORE_PROC_KILLED;
         r = store_process_end(ps->groups->store, p->id, st,
                               r < 0    ? -1
@@ -57,6 +59,11 @@ static void record_end(Processes *ps, const StoreProcess *p) {
                               cg_now_usec(CLOCK_REALTIME));
         if (r < 0 && r != -ENOENT)
                 fprintf(stderr, "cgwardend: recording the end of process %" PRId64 ": %s\n", p->id, strerror(-r));
+        StoreProcess done;
+        if (r >= 0 && store_process_get(ps->groups->store, p->id, &done) >= 0) {
+                acct_process_ended(ps->groups->acct, &done, &usage);
+                store_process_clear(&done);
+        }
 }
 
 /* Whether a running process has ended; its end is recorded if so. Our own shims are
@@ -233,6 +240,7 @@ int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProce
         (void)rename(errp, final);
         file_path(ps, final, sizeof final, p.id, "status");
         (void)symlink(status, final);
+        acct_event(ps->groups->acct, "process_start", group, "{\"id\":%" PRId64 ",\"pid\":%d}", p.id, (int)p.pid);
         return store_process_get(ps->groups->store, p.id, ret);
 }
 

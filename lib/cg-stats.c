@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 #include "cg-util.h"
@@ -17,6 +19,7 @@ typedef enum Parse {
         BLKIO,  /* v1 blkio: "MAJ:MIN Read N" lines */
         IOSTAT, /* v2 io.stat: "MAJ:MIN rbytes=N wbytes=N rios=N wios=N ..." lines */
         PSI,    /* v2 *.pressure: "some avg10=… avg60=… avg300=… total=N" (µs), and "full …" */
+        STATE,  /* v1 freezer.state: "FROZEN" is 1, THAWED and FREEZING 0 */
 } Parse;
 
 /* value = raw * mul / div; div 0 means clock ticks (USER_HZ). */
@@ -64,6 +67,7 @@ static const FileSpec v1_files[] = {
     {CG_CTRL_BLKIO, "blkio.throttle.io_service_bytes_recursive", BLKIO, END, v1_blkio_bytes},
     {CG_CTRL_BLKIO, "blkio.throttle.io_serviced_recursive", BLKIO, END, v1_blkio_ios},
     {CG_CTRL_PIDS, "pids.current", ONE, K(NULL, CG_STAT_PIDS_CURRENT, 1, 1), NULL},
+    {CG_CTRL_FREEZER, "freezer.state", STATE, K(NULL, CG_STAT_FROZEN, 1, 1), NULL},
 };
 
 static const Key v2_cpu_stat[] = {K("usage_usec", CG_STAT_CPU_USAGE_USEC, 1, 1),
@@ -79,6 +83,7 @@ static const Key v2_memory_stat[] = {K("anon", CG_STAT_MEM_ANON, 1, 1), K("file"
 static const Key v2_io_stat[] = {K("rbytes", CG_STAT_IO_READ_BYTES, 1, 1), K("wbytes", CG_STAT_IO_WRITE_BYTES, 1, 1),
                                  K("rios", CG_STAT_IO_READ_IOS, 1, 1), K("wios", CG_STAT_IO_WRITE_IOS, 1, 1), END};
 
+static const Key v2_cgroup_events[] = {K("frozen", CG_STAT_FROZEN, 1, 1), END};
 static const Key v2_psi_cpu[] = {K("some", CG_STAT_PSI_CPU_SOME_USEC, 1, 1), K("full", CG_STAT_PSI_CPU_FULL_USEC, 1, 1),
                                  END};
 static const Key v2_psi_memory[] = {K("some", CG_STAT_PSI_MEMORY_SOME_USEC, 1, 1),
@@ -97,6 +102,7 @@ static const FileSpec v2_files[] = {
     {CG_CTRL_MEMORY, "memory.swap.current", ONE, K(NULL, CG_STAT_MEM_SWAP, 1, 1), NULL},
     {CG_CTRL_BLKIO, "io.stat", IOSTAT, END, v2_io_stat},
     {CG_CTRL_PIDS, "pids.current", ONE, K(NULL, CG_STAT_PIDS_CURRENT, 1, 1), NULL},
+    {CG_CTRL_FREEZER, "cgroup.events", KEYED, END, v2_cgroup_events},
     /* Present where the kernel has PSI (CONFIG_PSI, not disabled with psi=0). */
     {CG_CTRL_CPUACCT, "cpu.pressure", PSI, END, v2_psi_cpu},
     {CG_CTRL_CPUACCT, "memory.pressure", PSI, END, v2_psi_memory},
@@ -124,6 +130,7 @@ static const char *const names[_CG_STAT_COUNT][3] = {
     [CG_STAT_IO_READ_IOS] = {"io", "read_ios", "io_read_ios"},
     [CG_STAT_IO_WRITE_IOS] = {"io", "write_ios", "io_write_ios"},
     [CG_STAT_PIDS_CURRENT] = {"pids", "current", "pids_current"},
+    [CG_STAT_FROZEN] = {"freezer", "frozen", "freezer_frozen"},
     [CG_STAT_PSI_CPU_SOME_USEC] = {"pressure", "cpu_some_usec", "pressure_cpu_some_usec"},
     [CG_STAT_PSI_CPU_FULL_USEC] = {"pressure", "cpu_full_usec", "pressure_cpu_full_usec"},
     [CG_STAT_PSI_MEMORY_SOME_USEC] = {"pressure", "memory_some_usec", "pressure_memory_some_usec"},
@@ -152,7 +159,8 @@ bool cg_stat_is_counter(CgStat s) {
         case CG_STAT_MEM_ANON:
         case CG_STAT_MEM_FILE:
         case CG_STAT_MEM_SWAP:
-        case CG_STAT_PIDS_CURRENT: return false;
+        case CG_STAT_PIDS_CURRENT:
+        case CG_STAT_FROZEN: return false;
         default: return true;
         }
 }
@@ -218,8 +226,8 @@ static uint64_t number(const char *s) {
 
 static void parse(const FileSpec *f, char *buf, CgStats *s) {
         char *save = NULL;
-        if (f->parse == ONE) {
-                put(s, &f->one, number(buf), false);
+        if (f->parse == ONE || f->parse == STATE) {
+                put(s, &f->one, f->parse == ONE ? number(buf) : strncmp(buf, "FROZEN", 6) == 0, false);
                 return;
         }
         /* Per-disk files list only disks that saw I/O: none means zero. */
@@ -263,5 +271,48 @@ int cg_stat_read(CgStatReader *r, CgStats *ret) {
                 buf[n] = '\0';
                 parse(r->files[i].spec, buf, ret);
         }
+        return 0;
+}
+
+size_t cg_stat_reader_nfds(const CgStatReader *r) {
+        return r->n;
+}
+
+static int reader_fd(const CgStatReader *r, const char *name) {
+        for (size_t i = 0; i < r->n; i++)
+                if (strcmp(r->files[i].spec->name, name) == 0)
+                        return r->files[i].fd;
+        return -ENOENT;
+}
+
+int cg_stat_watch_oom(CgStatReader *r, const int dirs[_CG_CTRL_COUNT], bool unified, int inotify_fd, int *ret_fd) {
+        char buf[64];
+        int fd = reader_fd(r, unified ? "memory.events" : "memory.oom_control");
+        if (fd < 0)
+                return fd;
+        if (unified) {
+                snprintf(buf, sizeof buf, "/proc/self/fd/%d", fd);
+                int wd = inotify_add_watch(inotify_fd, buf, IN_MODIFY);
+                if (wd < 0)
+                        return -errno;
+                *ret_fd = wd;
+                return 0;
+        }
+        if (dirs[CG_CTRL_MEMORY] < 0)
+                return -ENOENT;
+        int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (efd < 0)
+                return -errno;
+        /* admin-guide/cgroup-v1/memory.rst, 9 "OOM Control": "<event_fd> <fd of memory.oom_control>". */
+        int n = snprintf(buf, sizeof buf, "%d %d", efd, fd);
+        int ctl = openat(dirs[CG_CTRL_MEMORY], "cgroup.event_control", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        int r2 = ctl < 0 ? -errno : write(ctl, buf, (size_t)n) == n ? 0 : -errno;
+        if (ctl >= 0)
+                close(ctl);
+        if (r2 < 0) {
+                close(efd);
+                return r2;
+        }
+        *ret_fd = efd;
         return 0;
 }

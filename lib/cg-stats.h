@@ -31,6 +31,7 @@ typedef enum CgStat {
         CG_STAT_IO_READ_IOS,
         CG_STAT_IO_WRITE_IOS,
         CG_STAT_PIDS_CURRENT,
+        CG_STAT_FROZEN, /* 1 while the kernel holds the group frozen (v1 FROZEN, v2 cgroup.events) */
         /* Pressure stall time (PSI, cgroup v2 only): some = at least one task stalled,
          * full = all non-idle tasks stalled (accounting/psi.rst). */
         CG_STAT_PSI_CPU_SOME_USEC,
@@ -63,3 +64,12 @@ int cg_stat_reader_open(const int dirs[_CG_CTRL_COUNT], bool unified, CgStatRead
 void cg_stat_reader_free(CgStatReader *r);
 /* Reads everything the reader has open. A file that fails to read leaves its values out. */
 int cg_stat_read(CgStatReader *r, CgStats *ret);
+/* How many files the reader keeps open. */
+size_t cg_stat_reader_nfds(const CgStatReader *r);
+/* Asks the kernel to say when the group's memory events change, so an OOM kill is seen when
+ * it happens, not at the next sweep. v1: an eventfd registered on memory.oom_control through
+ * the memory directory's cgroup.event_control; *ret_fd is that eventfd (readable on each OOM,
+ * and when the group is removed). v2: an inotify watch on memory.events in inotify_fd
+ * (cgroup-v2.rst: a change "generates a file modified event"); *ret_fd is the watch
+ * descriptor. -ENOENT where the group has no memory files. */
+int cg_stat_watch_oom(CgStatReader *r, const int dirs[_CG_CTRL_COUNT], bool unified, int inotify_fd, int *ret_fd);

@@ -60,6 +60,14 @@ int spawn_start(const SpawnSpec *spec, SpawnResult *ret, CgError *err);
 /* The start time of pid (field 22 of /proc/PID/stat), or 0. */
 uint64_t spawn_start_time(pid_t pid);
 
+/* What a finished command's process tree used, from the init's rusage (wait4): the
+ * command and every orphan the init reaped. known is false for a status file without it. */
+typedef struct SpawnUsage {
+        bool known;
+        uint64_t cpu_usec, maxrss_bytes, read_bytes, write_bytes;
+} SpawnUsage;
+
 /* Reads a status file: 0 with *ret_exited and *ret_code (exit code or signal number),
+ * and *ret_usage if not NULL,
  * -ENOENT if the shim has not written it. */
-int spawn_read_status(const char *path, bool *ret_exited, int *ret_code);
+int spawn_read_status(const char *path, bool *ret_exited, int *ret_code, SpawnUsage *ret_usage);

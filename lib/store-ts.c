@@ -28,8 +28,8 @@ typedef enum Stmt {
         S_SERIES_NEW,
         S_SERIES_END,
         S_SERIES_LAST,
+        S_SERIES_KNOWN,
         S_SAMPLE,
-        S_BIRTH,
         S_STATE_GET,
         S_STATE_SET,
         S_ROLLUP_1M,
@@ -199,20 +199,8 @@ static char *build(void (*fn)(FILE *, int), int arg) {
         return buf;
 }
 
-static void sql_sample(FILE *f, int birth) {
+static void sql_sample(FILE *f, int unused) {
         fputs("INSERT OR REPLACE INTO samples (series, ts, ", f);
-        if (birth) {
-                /* Zero counters and no gauges: the group as it was born. */
-                for (CgStat s = 0; s < _CG_STAT_COUNT; s++)
-                        if (is_counter(s))
-                                fprintf(f, "%s, ", cg_stat_column(s));
-                fputs(FROZEN_COL ") VALUES (?1, ?2", f);
-                for (CgStat s = 0; s < _CG_STAT_COUNT; s++)
-                        if (is_counter(s))
-                                fputs(", 0", f);
-                fputs(", 0)", f);
-                return;
-        }
         raw_columns(f);
         fputs(") VALUES (?, ?", f);
         for (CgStat s = 0; s <= _CG_STAT_COUNT; s++)
@@ -284,6 +272,7 @@ static const char *const fixed_sql[_S_COUNT] = {
     [S_SERIES_NEW] = "INSERT INTO series (group_name, started_usec) VALUES (?1, ?2)",
     [S_SERIES_END] = "UPDATE series SET ended_usec = ?2 WHERE id = ?1 AND ended_usec IS NULL",
     [S_SERIES_LAST] = "SELECT ts, frozen_usec FROM samples WHERE series = ?1 ORDER BY ts DESC LIMIT 1",
+    [S_SERIES_KNOWN] = "SELECT 1 FROM series WHERE group_name = ?1 LIMIT 1",
     [S_STATE_GET] = "SELECT done_usec FROM rollup_state WHERE tier = ?1",
     [S_STATE_SET] = "INSERT OR REPLACE INTO rollup_state (tier, done_usec) VALUES (?1, ?2)",
     [S_LEDGER_PUT] = "INSERT INTO ledger (kind, group_name, process_id, started_usec, ended_usec, cpu_usec, "
@@ -301,8 +290,8 @@ static const char *const fixed_sql[_S_COUNT] = {
 static char *sql_of(Stmt which) {
         if (fixed_sql[which])
                 return strdup(fixed_sql[which]);
-        if (which == S_SAMPLE || which == S_BIRTH)
-                return build(sql_sample, which == S_BIRTH);
+        if (which == S_SAMPLE)
+                return build(sql_sample, 0);
         if (which >= S_ROLLUP_1M && which <= S_ROLLUP_1D)
                 return build(sql_rollup, TS_1M + (int)(which - S_ROLLUP_1M));
         if (which >= S_FIRST_RAW && which <= S_FIRST_1D)
@@ -444,6 +433,17 @@ int tsdb_series_end(Tsdb *t, int64_t id, uint64_t ended_usec) {
         return run(t, st);
 }
 
+int tsdb_series_known(Tsdb *t, const char *group) {
+        sqlite3_stmt *st = NULL;
+        int r = stmt(t, S_SERIES_KNOWN, &st);
+        if (r < 0)
+                return r;
+        _cleanup_reset_ sqlite3_stmt *guard = st;
+        sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : errno_of(t->db, rc);
+}
+
 int tsdb_series_last(Tsdb *t, int64_t id, uint64_t *ret_ts, uint64_t *ret_frozen_usec) {
         sqlite3_stmt *st = NULL;
         int r = stmt(t, S_SERIES_LAST, &st);
@@ -475,14 +475,12 @@ int tsdb_sample_put(Tsdb *t, int64_t series, uint64_t ts, const CgStats *s, uint
         return run(t, st);
 }
 
-int tsdb_birth_put(Tsdb *t, int64_t series, uint64_t ts) {
-        sqlite3_stmt *st = NULL;
-        int r = stmt(t, S_BIRTH, &st);
-        if (r < 0)
-                return r;
-        sqlite3_bind_int64(st, 1, series);
-        sqlite3_bind_int64(st, 2, i64(ts));
-        return run(t, st);
+int tsdb_birth_put(Tsdb *t, int64_t series, uint64_t ts, uint32_t have) {
+        CgStats zero = {0};
+        for (CgStat k = 0; k < _CG_STAT_COUNT; k++)
+                if (cg_stat_is_counter(k) && (have & (1u << k)))
+                        zero.have |= 1u << k;
+        return tsdb_sample_put(t, series, ts, &zero, 0);
 }
 
 /* ---- rollups and retention ---- */

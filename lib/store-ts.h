@@ -47,13 +47,16 @@ void tsdb_rollback(Tsdb *t);
 /* The open series of group, or a new one started at now_usec. *ret_created says which. */
 int tsdb_series_open(Tsdb *t, const char *group, uint64_t now_usec, int64_t *ret_id, bool *ret_created);
 int tsdb_series_end(Tsdb *t, int64_t id, uint64_t ended_usec);
+/* 1 if any series (live or ended) has this group name, 0 if none. */
+int tsdb_series_known(Tsdb *t, const char *group);
 /* The newest sample of a series (to carry frozen_usec across a restart): 0, or -ENOENT. */
 int tsdb_series_last(Tsdb *t, int64_t id, uint64_t *ret_ts, uint64_t *ret_frozen_usec);
 
-/* One sample. Values the host lacks (not in s->have) are stored as NULL. A sample of all
- * zero counters and no gauges marks a group's birth, so its first increase is counted. */
+/* One sample. Values the host lacks (not in s->have) are stored as NULL. */
 int tsdb_sample_put(Tsdb *t, int64_t series, uint64_t ts, const CgStats *s, uint64_t frozen_usec);
-int tsdb_birth_put(Tsdb *t, int64_t series, uint64_t ts);
+/* A group's birth: zero for each counter in `have` (what the host counts), no gauges, so
+ * the first increase after it is counted in full. */
+int tsdb_birth_put(Tsdb *t, int64_t series, uint64_t ts, uint32_t have);
 
 /* Rolls up complete buckets, at most a bounded amount per call so that no call holds the
  * database for long: 1m up to before now_usec, 1h from 1m, 1d from 1h. lookback_usec is

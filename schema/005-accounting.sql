@@ -45,6 +45,7 @@ CREATE TABLE samples (
     memory_file                INTEGER,
     memory_swap                INTEGER,
     pids_current               INTEGER,
+    freezer_frozen             INTEGER,
     PRIMARY KEY (series, ts)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX samples_ts ON samples(ts);
@@ -97,6 +98,9 @@ CREATE TABLE usage_1m (
     pids_current_min           INTEGER,
     pids_current_avg           INTEGER,
     pids_current_max           INTEGER,
+    freezer_frozen_min         INTEGER,
+    freezer_frozen_avg         INTEGER,
+    freezer_frozen_max         INTEGER,
     PRIMARY KEY (series, ts)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX usage_1m_ts ON usage_1m(ts);
@@ -146,6 +150,9 @@ CREATE TABLE usage_1h (
     pids_current_min           INTEGER,
     pids_current_avg           INTEGER,
     pids_current_max           INTEGER,
+    freezer_frozen_min         INTEGER,
+    freezer_frozen_avg         INTEGER,
+    freezer_frozen_max         INTEGER,
     PRIMARY KEY (series, ts)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX usage_1h_ts ON usage_1h(ts);
@@ -195,6 +202,9 @@ CREATE TABLE usage_1d (
     pids_current_min           INTEGER,
     pids_current_avg           INTEGER,
     pids_current_max           INTEGER,
+    freezer_frozen_min         INTEGER,
+    freezer_frozen_avg         INTEGER,
+    freezer_frozen_max         INTEGER,
     PRIMARY KEY (series, ts)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX usage_1d_ts ON usage_1d(ts);

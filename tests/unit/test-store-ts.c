@@ -67,7 +67,7 @@ static size_t feed(Tsdb *t, const char *group, uint64_t start, uint64_t span, ui
         assert_int_equal(tsdb_series_open(t, group, start, ret_series, &created), 0);
         assert_true(created);
         assert_int_equal(tsdb_begin(t), 0);
-        assert_int_equal(tsdb_birth_put(t, *ret_series, start), 0);
+        assert_int_equal(tsdb_birth_put(t, *ret_series, start, stats(0, 0).have), 0);
         for (uint64_t ts = start + every; ts < start + span; ts += every, n++) {
                 CgStats s = stats((ts - start) / 1000, ((n % 3) + 1) << 20);
                 assert_int_equal(tsdb_sample_put(t, *ret_series, ts, &s, 0), 0);

@@ -1,0 +1,404 @@
+#include "accounting.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+#include "groups.h"
+
+static void unlockp(pthread_mutex_t **m) {
+        if (*m)
+                pthread_mutex_unlock(*m);
+}
+#define WITH(m)                                           \
+        _cleanup_(unlockp) pthread_mutex_t *_lock = &(m); \
+        pthread_mutex_lock(_lock)
+
+/* ---- the group service as the sampler's source ---- */
+
+static uint64_t src_generation(void *cls) {
+        return groups_generation(cls);
+}
+
+static int src_list(void *cls, SamplerGroup **ret, size_t *ret_n) {
+        return groups_list_for_sampler(cls, ret, ret_n);
+}
+
+static int src_open_dirs(void *cls, const char *name, int ret_dirs[_CG_CTRL_COUNT]) {
+        return groups_open_stat_dirs(cls, name, ret_dirs);
+}
+
+int acct_open(Acct *a, const char *db_path, const AcctConfig *cfg, struct Groups *groups, bool unified, CgError *err) {
+        *a = (Acct){.cfg = *cfg, .groups = groups, .stop_fd = -1, .epoll_fd = -1};
+        pthread_mutex_init(&a->wlock, NULL);
+        pthread_mutex_init(&a->rlock, NULL);
+        pthread_mutex_init(&a->slock, NULL);
+        int r = tsdb_open(db_path, &a->w, err);
+        if (r >= 0)
+                r = tsdb_open(db_path, &a->r, err);
+        if (r >= 0)
+                r = tsdb_events_last_id(a->w, &a->last_event_id);
+        if (r < 0)
+                return r;
+        SamplerConfig sc = {.unified = unified,
+                            .throttle_ratio = cfg->throttle_ratio,
+                            .pressure_ratio = cfg->pressure_ratio,
+                            .fd_budget = cfg->fd_budget};
+        SamplerSource src = {groups, src_generation, src_list, src_open_dirs};
+        r = sampler_new(&sc, &src, &a->sampler);
+        if (r < 0)
+                return cg_error_set(err, r, "internal", NULL, "cannot start the sampler: %s", strerror(-r));
+        a->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        a->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (a->stop_fd < 0 || a->epoll_fd < 0 ||
+            epoll_ctl(a->epoll_fd, EPOLL_CTL_ADD, a->stop_fd, &(struct epoll_event){.events = EPOLLIN, .data.u32 = 0}) <
+                0 ||
+            epoll_ctl(a->epoll_fd, EPOLL_CTL_ADD, sampler_fd(a->sampler),
+                      &(struct epoll_event){.events = EPOLLIN, .data.u32 = 1}) < 0)
+                return cg_error_set(err, -errno, "internal", NULL, "cannot set up the sampler's wakeups: %m");
+        return 0;
+}
+
+void acct_set_wake(Acct *a, void (*wake)(void *cls), void *cls) {
+        WITH(a->slock);
+        a->wake = wake;
+        a->wake_cls = cls;
+}
+
+static void wake(Acct *a) {
+        void (*w)(void *);
+        void *cls;
+        {
+                WITH(a->slock);
+                w = a->wake;
+                cls = a->wake_cls;
+        }
+        if (w)
+                w(cls);
+}
+
+static void note_event_id(Acct *a, int64_t id) {
+        WITH(a->slock);
+        if (id > a->last_event_id)
+                a->last_event_id = id;
+}
+
+/* ---- the sampler thread ---- */
+
+/* Stores events; *ret_last gets the newest id, to be published only once committed (a
+ * stream that saw the id before the row would step over it). */
+static int put_events(Acct *a, const SamplerEvent *ev, size_t n, uint64_t now, int64_t *ret_last) {
+        for (size_t i = 0; i < n; i++) {
+                int r = tsdb_event_put(a->w, now, ev[i].type, ev[i].group, ev[i].details, ret_last);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static void publish(Acct *a, uint64_t now) {
+        size_t n;
+        const SamplerRow *rows = sampler_rows(a->sampler, &n);
+        AcctSnapshot *s = malloc(sizeof *s + n * sizeof *rows);
+        if (!s)
+                return;
+        *s = (AcctSnapshot){.refs = 1, .ts = now, .n = n};
+        if (n)
+                memcpy(s->rows, rows, n * sizeof *rows);
+        AcctSnapshot *old;
+        {
+                WITH(a->slock);
+                s->seq = ++a->sweeps;
+                old = a->snap;
+                a->snap = s;
+        }
+        acct_snapshot_unref(a, old);
+}
+
+/* One sweep: read every group (no lock), then one transaction with the samples, the events
+ * they showed, and a bounded step of rollup and retention. */
+static void sweep(Acct *a) {
+        uint64_t now = cg_now_usec(CLOCK_REALTIME);
+        SamplerEvent *ev = NULL;
+        size_t nev = 0;
+        int64_t last = 0;
+        int r = sampler_read(a->sampler, now);
+        if (r < 0)
+                fprintf(stderr, "cgwardend: sampler: listing the groups: %s\n", strerror(-r));
+        sampler_take_events(a->sampler, &ev, &nev);
+        {
+                WITH(a->wlock);
+                r = tsdb_begin(a->w);
+                if (r >= 0)
+                        r = sampler_write(a->sampler, a->w);
+                if (r >= 0)
+                        r = put_events(a, ev, nev, now, &last);
+                if (r >= 0)
+                        r = tsdb_rollup(a->w, now, 2 * a->cfg.interval_usec + 5000000);
+                if (r >= 0)
+                        r = tsdb_retain(a->w, now, &a->cfg.keep);
+                if (r >= 0)
+                        r = tsdb_commit(a->w);
+                if (r < 0) {
+                        tsdb_rollback(a->w);
+                        fprintf(stderr, "cgwardend: sampler: storing the sweep: %s\n", strerror(-r));
+                        last = 0;
+                }
+        }
+        free(ev);
+        note_event_id(a, last);
+        publish(a, now);
+        wake(a);
+}
+
+/* The kernel reported memory events: their OOM kills are recorded now, not at the sweep. */
+static void notified(Acct *a) {
+        uint64_t now = cg_now_usec(CLOCK_REALTIME);
+        SamplerEvent *ev = NULL;
+        size_t nev = 0;
+        (void)sampler_notified(a->sampler, now);
+        sampler_take_events(a->sampler, &ev, &nev);
+        int64_t last = 0;
+        if (nev) {
+                WITH(a->wlock);
+                int r = put_events(a, ev, nev, now, &last);
+                if (r < 0)
+                        fprintf(stderr, "cgwardend: sampler: storing an event: %s\n", strerror(-r));
+        }
+        free(ev);
+        note_event_id(a, last);
+        if (nev)
+                wake(a);
+}
+
+static void *run(void *arg) {
+        Acct *a = arg;
+        uint64_t next = cg_now_usec(CLOCK_MONOTONIC);
+        for (;;) {
+                uint64_t now = cg_now_usec(CLOCK_MONOTONIC);
+                if (now >= next) {
+                        sweep(a);
+                        next += a->cfg.interval_usec;
+                        now = cg_now_usec(CLOCK_MONOTONIC);
+                        if (next <= now) /* a sweep overran: skip the ticks it missed */
+                                next = now + a->cfg.interval_usec;
+                }
+                struct epoll_event ev[2];
+                int n = epoll_wait(a->epoll_fd, ev, 2, (int)((next - now + 999) / 1000));
+                for (int i = 0; i < n; i++) {
+                        if (ev[i].data.u32 == 0)
+                                return NULL;
+                        notified(a);
+                }
+        }
+}
+
+int acct_start(Acct *a) {
+        int r = -pthread_create(&a->thread, NULL, run, a);
+        a->started = r == 0;
+        return r;
+}
+
+void acct_close(Acct *a) {
+        if (a->started) {
+                uint64_t one = 1;
+                (void)!write(a->stop_fd, &one, sizeof one);
+                pthread_join(a->thread, NULL);
+        }
+        sampler_free(a->sampler);
+        acct_snapshot_unref(a, a->snap);
+        tsdb_close(a->w);
+        tsdb_close(a->r);
+        if (a->stop_fd >= 0)
+                close(a->stop_fd);
+        if (a->epoll_fd >= 0)
+                close(a->epoll_fd);
+        pthread_mutex_destroy(&a->wlock);
+        pthread_mutex_destroy(&a->rlock);
+        pthread_mutex_destroy(&a->slock);
+}
+
+/* ---- events and the ledger ---- */
+
+void acct_event(Acct *a, const char *type, const char *group, const char *fmt, ...) {
+        char details[512];
+        int64_t id = 0;
+        if (!a)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(details, sizeof details, fmt, ap);
+        va_end(ap);
+        {
+                WITH(a->wlock);
+                int r = tsdb_event_put(a->w, cg_now_usec(CLOCK_REALTIME), type, group, details, &id);
+                if (r < 0)
+                        fprintf(stderr, "cgwardend: recording a %s event: %s\n", type, strerror(-r));
+        }
+        note_event_id(a, id);
+        wake(a);
+}
+
+static int group_ended_locked(Acct *a, const StoreGroup *g, const CgStats *final, uint64_t now, int64_t *ret_id) {
+        int64_t series;
+        bool created;
+        uint64_t last_ts = 0, frozen = 0;
+        int r = tsdb_series_open(a->w, g->name, now, &series, &created);
+        if (r < 0)
+                return r;
+        /* A group deleted before any sweep saw it still has its life on record. */
+        if (created && g->created_usec < now && (r = tsdb_birth_put(a->w, series, g->created_usec, final->have)) < 0)
+                return r;
+        if (!created)
+                (void)tsdb_series_last(a->w, series, &last_ts, &frozen);
+        if (final->have && (final->have & (1u << CG_STAT_FROZEN)) && final->v[CG_STAT_FROZEN] && last_ts)
+                frozen += now - last_ts;
+        if (final->have && (r = tsdb_sample_put(a->w, series, now, final, frozen)) < 0)
+                return r;
+        r = tsdb_series_end(a->w, series, now);
+        if (r < 0)
+                return r;
+        TsLedger l = {.kind = "group",
+                      .group = g->name,
+                      .started_usec = g->created_usec,
+                      .ended_usec = now,
+                      .total = *final,
+                      .frozen_usec = frozen};
+        r = tsdb_ledger_put(a->w, &l);
+        if (r < 0)
+                return r;
+        char details[160];
+        snprintf(details, sizeof details,
+                 "{\"cpu_usec\":%" PRIu64 ",\"memory_peak\":%" PRIu64 ",\"lifetime_usec\":%" PRIu64 "}",
+                 final->v[CG_STAT_CPU_USAGE_USEC], final->v[CG_STAT_MEM_PEAK], now - g->created_usec);
+        return tsdb_event_put(a->w, now, "group_delete", g->name, details, ret_id);
+}
+
+void acct_group_ended(Acct *a, const StoreGroup *g, const CgStats *final) {
+        int64_t id = 0;
+        if (!a)
+                return;
+        {
+                WITH(a->wlock);
+                int r = tsdb_begin(a->w);
+                if (r >= 0)
+                        r = group_ended_locked(a, g, final, cg_now_usec(CLOCK_REALTIME), &id);
+                if (r >= 0)
+                        r = tsdb_commit(a->w);
+                if (r < 0) {
+                        tsdb_rollback(a->w);
+                        fprintf(stderr, "cgwardend: recording the end of group %s: %s\n", g->name, strerror(-r));
+                }
+        }
+        note_event_id(a, id);
+        wake(a);
+}
+
+void acct_process_ended(Acct *a, const StoreProcess *p, const SpawnUsage *u) {
+        if (!a)
+                return;
+        TsLedger l = {.kind = "process",
+                      .group = p->group,
+                      .process_id = p->id,
+                      .started_usec = p->started_usec,
+                      .ended_usec = p->ended_usec};
+        if (u->known) {
+                l.total.v[CG_STAT_CPU_USAGE_USEC] = u->cpu_usec;
+                l.total.v[CG_STAT_MEM_PEAK] = u->maxrss_bytes;
+                l.total.v[CG_STAT_IO_READ_BYTES] = u->read_bytes;
+                l.total.v[CG_STAT_IO_WRITE_BYTES] = u->write_bytes;
+                l.total.have = 1u << CG_STAT_CPU_USAGE_USEC | 1u << CG_STAT_MEM_PEAK | 1u << CG_STAT_IO_READ_BYTES |
+                               1u << CG_STAT_IO_WRITE_BYTES;
+        }
+        const char *state = p->state == STORE_PROC_EXITED ? "exited" : "killed";
+        char detail[128];
+        snprintf(detail, sizeof detail, "{\"state\":\"%s\",\"exit_code\":%d,\"signal\":%d}", state, p->exit_code,
+                 p->signal);
+        l.detail = detail;
+        {
+                WITH(a->wlock);
+                int r = tsdb_ledger_put(a->w, &l);
+                if (r < 0)
+                        fprintf(stderr, "cgwardend: recording process %" PRId64 " in the ledger: %s\n", p->id,
+                                strerror(-r));
+        }
+        acct_event(a, "process_exit", p->group,
+                   "{\"id\":%" PRId64 ",\"state\":\"%s\",\"exit_code\":%d,\"signal\":%d,\"cpu_usec\":%" PRIu64 "}",
+                   p->id, state, p->exit_code, p->signal, u->known ? u->cpu_usec : 0);
+}
+
+/* ---- snapshots ---- */
+
+AcctSnapshot *acct_snapshot(Acct *a) {
+        WITH(a->slock);
+        if (a->snap)
+                a->snap->refs++;
+        return a->snap;
+}
+
+void acct_snapshot_unref(Acct *a, AcctSnapshot *s) {
+        if (!s)
+                return;
+        bool last;
+        {
+                WITH(a->slock);
+                last = --s->refs == 0;
+        }
+        if (last)
+                free(s);
+}
+
+int64_t acct_last_event_id(Acct *a) {
+        WITH(a->slock);
+        return a->last_event_id;
+}
+
+/* ---- reads ---- */
+
+/* The finest tier that still holds `from`, and a step that is a multiple of its width and
+ * gives at most about 500 points. */
+static void choose_tier(const Acct *a, uint64_t from, uint64_t to, uint64_t step, TsTier *ret_tier,
+                        uint64_t *ret_step) {
+        uint64_t now = cg_now_usec(CLOCK_REALTIME);
+        TsTier t = TS_RAW;
+        while (t + 1 < _TS_TIER_COUNT && a->cfg.keep.keep_usec[t] && from + a->cfg.keep.keep_usec[t] < now)
+                t++;
+        uint64_t w = ts_tier_width_usec(t) ? ts_tier_width_usec(t) : a->cfg.interval_usec;
+        if (!step)
+                step = (to - from) / 500 > w ? (to - from) / 500 : w;
+        if (step < w)
+                step = w;
+        *ret_step = (step + w - 1) / w * w;
+        *ret_tier = t;
+}
+
+int acct_usage(Acct *a, const char *group, uint64_t from, uint64_t to, uint64_t step, TsTier *ret_tier,
+               uint64_t *ret_step, TsPoint **ret, size_t *ret_n) {
+        choose_tier(a, from, to, step, ret_tier, ret_step);
+        WITH(a->rlock);
+        return tsdb_usage(a->r, group, *ret_tier, from, to, *ret_step, ret, ret_n);
+}
+
+int acct_report(Acct *a, uint64_t from, uint64_t to, const char *group, TsPeriod by, TsReportRow **ret, size_t *ret_n) {
+        WITH(a->rlock);
+        return tsdb_report(a->r, from, to, group, by, ret, ret_n);
+}
+
+int acct_ledger(Acct *a, uint64_t from, uint64_t to, const char *group, TsLedgerRow **ret, size_t *ret_n) {
+        WITH(a->rlock);
+        return tsdb_ledger_list(a->r, from, to, group, ret, ret_n);
+}
+
+int acct_events(Acct *a, int64_t after_id, uint64_t since, const char *group, const char *type, size_t limit,
+                TsEvent **ret, size_t *ret_n) {
+        WITH(a->rlock);
+        return tsdb_events(a->r, after_id, since, group, type, limit, ret, ret_n);
+}
+
+int acct_knows_group(Acct *a, const char *group) {
+        WITH(a->rlock);
+        return tsdb_series_known(a->r, group);
+}
