@@ -26,3 +26,5 @@ int call_text(Cli *cli, const char *path, char **ret);
 int cli_top(Cli *cli, int argc, char **argv);
 /* run, ps, kill, logs: the exit status, or -1 if argv[0] is none of them. */
 int cli_processes(Cli *cli, int argc, char **argv);
+/* usage, report, events: the exit status, or -1 if argv[0] is none of them. */
+int cli_usage(Cli *cli, int argc, char **argv);

@@ -41,6 +41,9 @@ static void usage(FILE *f) {
               "  run NAME [--ns LIST] [--hostname H] [--rootfs DIR] [--env K=V]... [--cwd DIR] [--user U]\n"
               "      [--wait] -- CMD [ARGS...]\n"
               "  ps NAME | kill NAME ID [--signal SIG] | logs NAME ID [--stderr] [--tail N]\n"
+              "  usage NAME [--since 1h] [--step 1m]          (history: CPU, memory, I/O per step)\n"
+              "  report [--since 30d] [--by day|week|month] [--format table|csv|json] [--group G]\n"
+              "  events [--since 1h] [--group G] [--type T] [--follow]\n"
               "limit flags: --memory SIZE --memory-reservation SIZE --memory-swap SIZE --cpus N\n"
               "             --cpu-weight 1-10000 --cpuset-cpus LIST --cpuset-mems LIST --pids N\n"
               "             --io-weight 1-10000 --io-rbps DEV=RATE --io-wbps DEV=RATE --io-riops DEV=N\n"
@@ -402,6 +405,8 @@ static int dispatch(Cli *cli, int argc, char **argv) {
         int r = cli_top(cli, argc, argv);
         if (r < 0)
                 r = cli_processes(cli, argc, argv);
+        if (r < 0)
+                r = cli_usage(cli, argc, argv);
         return r >= 0 ? r : run(cli, argc, argv);
 }
 

@@ -114,7 +114,7 @@ int cli_top(Cli *cli, int argc, char **argv) {
         int c;
         if (argc < 1 || strcmp(argv[0], "top") != 0)
                 return -1;
-        optind = 1;
+        optind = 0; /* GNU getopt starts afresh (and permutes again) only from 0 */
         while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
                 char *end = NULL;
                 if (c == 's' && strcmp(optarg, "cpu") == 0)

@@ -32,7 +32,7 @@ static int src_open_dirs(void *cls, const char *name, int ret_dirs[_CG_CTRL_COUN
 }
 
 int acct_open(Acct *a, const char *db_path, const AcctConfig *cfg, struct Groups *groups, bool unified, CgError *err) {
-        *a = (Acct){.cfg = *cfg, .groups = groups, .stop_fd = -1, .epoll_fd = -1};
+        *a = (Acct){.cfg = *cfg, .groups = groups, .stop_fd = -1, .kick_fd = -1, .epoll_fd = -1};
         pthread_mutex_init(&a->wlock, NULL);
         pthread_mutex_init(&a->rlock, NULL);
         pthread_mutex_init(&a->slock, NULL);
@@ -52,8 +52,11 @@ int acct_open(Acct *a, const char *db_path, const AcctConfig *cfg, struct Groups
         if (r < 0)
                 return cg_error_set(err, r, "internal", NULL, "cannot start the sampler: %s", strerror(-r));
         a->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        a->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         a->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-        if (a->stop_fd < 0 || a->epoll_fd < 0 ||
+        if (a->stop_fd < 0 || a->kick_fd < 0 || a->epoll_fd < 0 ||
+            epoll_ctl(a->epoll_fd, EPOLL_CTL_ADD, a->kick_fd, &(struct epoll_event){.events = EPOLLIN, .data.u32 = 2}) <
+                0 ||
             epoll_ctl(a->epoll_fd, EPOLL_CTL_ADD, a->stop_fd, &(struct epoll_event){.events = EPOLLIN, .data.u32 = 0}) <
                 0 ||
             epoll_ctl(a->epoll_fd, EPOLL_CTL_ADD, sampler_fd(a->sampler),
@@ -154,12 +157,17 @@ static void sweep(Acct *a) {
         wake(a);
 }
 
-/* The kernel reported memory events: their OOM kills are recorded now, not at the sweep. */
-static void notified(Acct *a) {
+/* The kernel reported memory events: their OOM kills are recorded now, not at the sweep.
+ * recheck: the second look sampler_notified() asked for. Returns whether one is wanted. */
+static bool notified(Acct *a, bool recheck) {
         uint64_t now = cg_now_usec(CLOCK_REALTIME);
         SamplerEvent *ev = NULL;
         size_t nev = 0;
-        (void)sampler_notified(a->sampler, now);
+        int again = 0;
+        if (recheck)
+                (void)sampler_recheck(a->sampler, now);
+        else
+                again = sampler_notified(a->sampler, now);
         sampler_take_events(a->sampler, &ev, &nev);
         int64_t last = 0;
         if (nev) {
@@ -172,11 +180,12 @@ static void notified(Acct *a) {
         note_event_id(a, last);
         if (nev)
                 wake(a);
+        return again > 0;
 }
 
 static void *run(void *arg) {
         Acct *a = arg;
-        uint64_t next = cg_now_usec(CLOCK_MONOTONIC);
+        uint64_t next = cg_now_usec(CLOCK_MONOTONIC), recheck = 0;
         for (;;) {
                 uint64_t now = cg_now_usec(CLOCK_MONOTONIC);
                 if (now >= next) {
@@ -186,12 +195,21 @@ static void *run(void *arg) {
                         if (next <= now) /* a sweep overran: skip the ticks it missed */
                                 next = now + a->cfg.interval_usec;
                 }
-                struct epoll_event ev[2];
-                int n = epoll_wait(a->epoll_fd, ev, 2, (int)((next - now + 999) / 1000));
+                if (recheck && now >= recheck) {
+                        recheck = 0;
+                        (void)notified(a, true);
+                }
+                uint64_t until = recheck && recheck < next ? recheck : next;
+                struct epoll_event ev[3];
+                int n = epoll_wait(a->epoll_fd, ev, 3, (int)((until > now ? until - now : 0) / 1000 + 1));
                 for (int i = 0; i < n; i++) {
+                        uint64_t count;
                         if (ev[i].data.u32 == 0)
                                 return NULL;
-                        notified(a);
+                        if (ev[i].data.u32 == 1 && notified(a, false))
+                                recheck = cg_now_usec(CLOCK_MONOTONIC) + SAMPLER_RECHECK_USEC;
+                        else if (read(a->kick_fd, &count, sizeof count) == sizeof count)
+                                (void)sampler_sync(a->sampler);
                 }
         }
 }
@@ -214,11 +232,19 @@ void acct_close(Acct *a) {
         tsdb_close(a->r);
         if (a->stop_fd >= 0)
                 close(a->stop_fd);
+        if (a->kick_fd >= 0)
+                close(a->kick_fd);
         if (a->epoll_fd >= 0)
                 close(a->epoll_fd);
         pthread_mutex_destroy(&a->wlock);
         pthread_mutex_destroy(&a->rlock);
         pthread_mutex_destroy(&a->slock);
+}
+
+void acct_groups_changed(Acct *a) {
+        uint64_t one = 1;
+        if (a && a->kick_fd >= 0)
+                (void)!write(a->kick_fd, &one, sizeof one);
 }
 
 /* ---- events and the ledger ---- */

@@ -43,7 +43,7 @@ typedef struct Acct {
         /* the thread */
         pthread_t thread;
         bool started;
-        int stop_fd, epoll_fd;
+        int stop_fd, kick_fd, epoll_fd;
         uint64_t sweeps;
 } Acct;
 
@@ -55,6 +55,8 @@ void acct_close(Acct *a);
 /* Who to tell when there is something new for streams (an event, a sweep). */
 void acct_set_wake(Acct *a, void (*wake)(void *cls), void *cls);
 
+/* The set of groups changed: the sampler takes the change in now, not at its next sweep. */
+void acct_groups_changed(Acct *a);
 /* Records an event: details is a printf format that must produce a JSON object from typed
  * values (numbers, validated names) only. a may be NULL (nothing is recorded). */
 void acct_event(Acct *a, const char *type, const char *group, const char *details_fmt, ...) _printf_(4, 5);

@@ -176,6 +176,7 @@ int groups_create(Groups *gs, const char *name, const char *parent, const CgLimi
                 return store_failed(err, r);
         }
         __atomic_add_fetch(&gs->generation, 1, __ATOMIC_RELEASE);
+        acct_groups_changed(gs->acct);
         if (parent)
                 acct_event(gs->acct, "group_create", name, "{\"parent\":\"%s\"}", parent);
         else
@@ -464,6 +465,7 @@ static int delete_locked(Groups *gs, const char *name, bool force, CgError *err)
         if (r < 0)
                 return store_failed(err, r);
         __atomic_add_fetch(&gs->generation, 1, __ATOMIC_RELEASE);
+        acct_groups_changed(gs->acct);
         acct_group_ended(gs->acct, &g, &final);
         return 0;
 }

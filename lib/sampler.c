@@ -27,7 +27,7 @@ typedef struct Tracked {
         int oom_fd;           /* v1 eventfd, or v2 inotify watch descriptor; -1 */
         CgStats prev;
         uint64_t prev_ts;
-        bool have_prev, seen;
+        bool have_prev, seen, recheck;
         /* Episodes already reported, so a group at its limit for an hour is one event. */
         bool in_max, in_high, in_throttle, in_pressure[3];
 } Tracked;
@@ -149,6 +149,22 @@ static void open_hot(Sampler *s, Tracked *t) {
         close_dirs(dirs);
 }
 
+static bool read_one(Sampler *s, Tracked *t, CgStats *ret);
+
+/* What a new group's first increases are measured from, so that whatever happens before its
+ * first sweep (an OOM kill, say) is seen: zero at its birth if it was born while we watched,
+ * else a read now. */
+static void prime(Sampler *s, Tracked *t, uint64_t now) {
+        if (t->born) {
+                t->prev = (CgStats){.have = UINT32_MAX};
+                t->prev_ts = t->created_usec;
+                t->have_prev = true;
+        } else if (read_one(s, t, &t->prev)) {
+                t->prev_ts = now;
+                t->have_prev = true;
+        }
+}
+
 static int by_name(const void *a, const void *b) {
         return strcmp(((const Tracked *)a)->row.name, ((const Tracked *)b)->row.name);
 }
@@ -189,10 +205,14 @@ static int relist(Sampler *s) {
         s->g = g;
         s->n = n;
         qsort(s->g, s->n, sizeof *s->g, by_name);
+        uint64_t now = cg_now_usec(CLOCK_REALTIME);
         for (size_t i = 0; i < s->n; i++) {
-                s->g[i].seen = false;
-                if (!s->g[i].reader && !s->g[i].series)
-                        open_hot(s, &s->g[i]);
+                Tracked *t = &s->g[i];
+                t->seen = false;
+                if (t->reader || t->series || t->have_prev)
+                        continue;
+                open_hot(s, t);
+                prime(s, t, now);
         }
         s->listed = true;
         return 0;
@@ -312,14 +332,20 @@ static void update(Sampler *s, Tracked *t, const CgStats *now, uint64_t ts) {
         t->have_prev = true;
 }
 
-int sampler_read(Sampler *s, uint64_t now_usec) {
+int sampler_sync(Sampler *s) {
         uint64_t gen = s->src.generation(s->src.cls);
-        if (!s->listed || gen != s->generation) {
-                int r = relist(s);
-                if (r < 0)
-                        return r;
+        if (s->listed && gen == s->generation)
+                return 0;
+        int r = relist(s);
+        if (r >= 0)
                 s->generation = gen;
-        }
+        return r;
+}
+
+int sampler_read(Sampler *s, uint64_t now_usec) {
+        int r = sampler_sync(s);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < s->n; i++) {
                 CgStats now;
                 Tracked *t = &s->g[i];
@@ -397,6 +423,7 @@ static void notified_one(Sampler *s, Tracked *t, uint64_t now_usec) {
 
 int sampler_notified(Sampler *s, uint64_t now_usec) {
         struct epoll_event ev[16];
+        int rechecks = 0;
         int n = epoll_wait(s->epoll_fd, ev, ELEMENTSOF(ev), 0);
         for (int i = 0; i < n; i++) {
                 if (s->cfg.unified) {
@@ -411,10 +438,27 @@ int sampler_notified(Sampler *s, uint64_t now_usec) {
                         continue;
                 }
                 uint64_t count;
-                if (read(ev[i].data.fd, &count, sizeof count) == sizeof count)
-                        notified_one(s, by_oom_fd(s, ev[i].data.fd), now_usec);
+                Tracked *t = by_oom_fd(s, ev[i].data.fd);
+                if (read(ev[i].data.fd, &count, sizeof count) == sizeof count && t) {
+                        notified_one(s, t, now_usec);
+                        /* memory.rst: the eventfd fires when the group goes under OOM, before the
+                         * killer has chosen (and counted) its victim. */
+                        t->recheck = true;
+                        rechecks++;
+                }
         }
-        return n < 0 ? -errno : n;
+        return n < 0 ? -errno : rechecks;
+}
+
+int sampler_recheck(Sampler *s, uint64_t now_usec) {
+        int n = 0;
+        for (size_t i = 0; i < s->n; i++)
+                if (s->g[i].recheck) {
+                        s->g[i].recheck = false;
+                        notified_one(s, &s->g[i], now_usec);
+                        n++;
+                }
+        return n;
 }
 
 const SamplerRow *sampler_rows(const Sampler *s, size_t *ret_n) {

@@ -62,6 +62,9 @@ typedef struct Sampler Sampler;
 int sampler_new(const SamplerConfig *cfg, const SamplerSource *src, Sampler **ret);
 void sampler_free(Sampler *s);
 
+/* Re-lists the groups if the generation moved: new groups get their readers and memory
+ * watches now rather than at the next read. */
+int sampler_sync(Sampler *s);
 /* Reads every group (re-listing them first if the generation moved). No Tsdb, no lock. */
 int sampler_read(Sampler *s, uint64_t now_usec);
 /* Writes what the last read saw into t, inside the caller's transaction: new series (with a
@@ -73,8 +76,12 @@ int sampler_take_events(Sampler *s, SamplerEvent **ret, size_t *ret_n);
 
 /* Readable when the kernel reported a memory event (OOM) since the last sampler_notified(). */
 int sampler_fd(const Sampler *s);
-/* Reads the groups the kernel reported on and queues their events. */
+/* Reads the groups the kernel reported on and queues their events. Returns how many groups
+ * want a second look (v1 signals an OOM before the kill is counted): call sampler_recheck()
+ * about SAMPLER_RECHECK_USEC later. */
 int sampler_notified(Sampler *s, uint64_t now_usec);
+#define SAMPLER_RECHECK_USEC 250000
+int sampler_recheck(Sampler *s, uint64_t now_usec);
 
 /* The last read's rows, borrowed until the next read. */
 const SamplerRow *sampler_rows(const Sampler *s, size_t *ret_n);
