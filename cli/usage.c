@@ -134,7 +134,7 @@ static bool on_sse(void *cls, const char *data, size_t n) {
 }
 
 static int follow(Cli *cli, const char *query) {
-        char path[512], errbuf[512];
+        char path[640], errbuf[512];
         long status = 0;
         char *body = NULL;
         static Sse sse;

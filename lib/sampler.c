@@ -171,6 +171,8 @@ static int by_name(const void *a, const void *b) {
 
 static Tracked *find(const Sampler *s, const char *name) {
         Tracked key;
+        if (s->n == 0) /* bsearch must not be given a NULL array */
+                return NULL;
         snprintf(key.row.name, sizeof key.row.name, "%s", name);
         return bsearch(&key, s->g, s->n, sizeof *s->g, by_name);
 }

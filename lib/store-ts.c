@@ -757,7 +757,7 @@ int tsdb_report(Tsdb *t, uint64_t from_usec, uint64_t to_usec, const char *group
         if (r < 0)
                 return r;
         for (int i = 0; i < 5; i++) {
-                char name[8];
+                char name[16];
                 snprintf(name, sizeof name, ":lo%d", i);
                 bind_named(st, name, i64(lo[i]));
                 snprintf(name, sizeof name, ":hi%d", i);
