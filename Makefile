@@ -43,7 +43,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/%)
 
 .PHONY: all deps run check test-build fuzz-build v2vm-image unit integration bench install lint format check-format clean
-all: $(BUILD)/cgwardend $(BUILD)/cgwarden $(BUILD)/cgwarden-bench
+all: $(BUILD)/cgwardend $(BUILD)/cgwarden $(BUILD)/cgwarden-bench $(BUILD)/cgwarden-bench-sampling
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -84,6 +84,9 @@ $(BUILD)/cgwarden: $(CLI_OBJ) $(BUILD)/libcgwarden.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(CLI_LIBS) -lm
 
 $(BUILD)/cgwarden-bench: $(BUILD)/obj/bench/bench.o $(BUILD)/libcgwarden.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+$(BUILD)/cgwarden-bench-sampling: $(BUILD)/obj/bench/sampling.o $(BUILD)/libcgwarden.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 $(BUILD)/test-%: $(BUILD)/obj/tests/unit/test-%.o $(BUILD)/libcgwarden.a

@@ -8,10 +8,13 @@ TMP=$(mktemp -d /var/tmp/cgwarden-bench.XXXXXX)
 ROOT=cgwarden-bench-$$
 RAW=cgwarden-benchraw-$$
 PEER=cgwarden-benchpeer-$$
+SROOT=cgwarden-benchsd1s-$$
+SRAW=cgwarden-benchsample-$$
 cleanup() {
 	[ -n "${PID:-}" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-	for h in /sys/fs/cgroup/*/; do
-		for r in "$ROOT" "$RAW" "$PEER"; do
+	[ -n "${SPID:-}" ] && kill -TERM "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
+	for h in /sys/fs/cgroup/ /sys/fs/cgroup/*/; do
+		for r in "$ROOT" "$RAW" "$PEER" "$SROOT" "$SRAW"; do
 			[ -d "$h$r" ] || continue
 			find "$h$r" -name freezer.state -exec sh -c 'echo THAWED > "$1"' _ {} \; 2>/dev/null
 			for d in $(find "$h$r" -depth -type d); do
@@ -20,8 +23,8 @@ cleanup() {
 		done
 	done
 	sleep 0.2
-	for h in /sys/fs/cgroup/*/; do
-		for r in "$ROOT" "$RAW" "$PEER"; do [ -d "$h$r" ] && find "$h$r" -depth -type d -exec rmdir {} \; 2>/dev/null; done
+	for h in /sys/fs/cgroup/ /sys/fs/cgroup/*/; do
+		for r in "$ROOT" "$RAW" "$PEER" "$SROOT" "$SRAW"; do [ -d "$h$r" ] && find "$h$r" -depth -type d -exec rmdir {} \; 2>/dev/null; done
 	done
 	rm -rf "$TMP"
 }
@@ -50,6 +53,15 @@ if [ -d /sys/fs/cgroup/unified ]; then
 else
 	"$B/cgwarden-bench" --socket "$TMP/sock" --raw-root "$RAW" --api-root "$ROOT" --db-dir "$TMP" --rounds "$ROUNDS"
 fi
+
+# Sampling: the sampler's sweeps against a pread floor, and a second daemon at --interval 1s
+# whose CPU is measured while it samples 1000 groups (bench/sampling.c).
+"$B/cgwardend" --listen none --socket "$TMP/sock1s" --db "$TMP/db1s" --root "$SROOT" --token-file "$TMP/token" \
+	--state-dir "$TMP/state1s" --interval 1s 2>"$TMP/log1s" &
+SPID=$!
+for _ in $(seq 100); do [ -S "$TMP/sock1s" ] && break; sleep 0.05; done
+"$B/cgwarden-bench-sampling" --raw-root "$SRAW" --db-dir "$TMP" --daemon-socket "$TMP/sock1s" --daemon-pid "$SPID" \
+	--rounds "${SAMPLING_ROUNDS:-20}" --groups "${SAMPLING_GROUPS:-10,100,1000,5000}"
 
 # The systemd driver, against systemd-run in the same manager: a real systemd as PID 1 in a
 # private sandbox (tests/systemd/sandbox.sh), the daemon and the bench inside it.

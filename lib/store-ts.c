@@ -93,7 +93,7 @@ static void resetp(sqlite3_stmt **st) {
                 sqlite3_clear_bindings(*st);
         }
 }
-#define _cleanup_reset_ _cleanup_(resetp)
+#define _cleanup_reset_ _cleanup_(resetp) _unused_
 
 /* ---- the SQL, generated from the CgStat table ---- */
 
