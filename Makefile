@@ -3,7 +3,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 BUILD ?= build
 SANITIZE ?= 0
-VERSION := 0.2.0
+VERSION := 0.3.0
 
 # Debian packages a fresh Debian 12 machine needs to build, run and test.
 DEB_PACKAGES := build-essential pkg-config curl systemd util-linux dbus clang-format clang libclang-rt-14-dev qemu-system-x86 xz-utils busybox-static libcgroup-dev libsystemd-dev libsqlite3-dev \

@@ -1,5 +1,6 @@
 /* libFuzzer target for everything that parses user input before it can reach the kernel:
- * LIMITS JSON bodies, sizes, cpu lists and group names. Besides crashes and sanitizer
+ * LIMITS JSON bodies, sizes, cpu lists, group names, and the times and durations of query
+ * strings and CLI flags. Besides crashes and sanitizer
  * reports it checks two properties: what is accepted renders canonically and parses back
  * to the same value, and nothing accepted is out of range. */
 #include <stdint.h>
@@ -9,6 +10,7 @@
 #include "cg-json.h"
 #include "cg-limits.h"
 #include "cg-name.h"
+#include "cg-time.h"
 
 static void check(int cond) {
         if (!cond)
@@ -60,6 +62,19 @@ static void fuzz_strings(const char *s) {
         }
         if (cg_name_is_valid(s))
                 check(!strchr(s, '/') && strcmp(s, "..") != 0 && strcmp(s, ".") != 0 && strlen(s) <= CG_NAME_MAX);
+        if (cg_duration_parse(s, &v) == 0)
+                check(v >= 1000000 && v <= CG_DURATION_MAX_USEC);
+        /* An accepted time is within 1970…9999 and, written back, parses to the same second. */
+        const uint64_t now = UINT64_C(1796083200) * 1000000;
+        if (cg_time_parse(s, now, &v) == 0) {
+                char buf[21];
+                uint64_t back = 0;
+                check(v <= UINT64_C(253402300800) * 1000000);
+                if (v < UINT64_C(253402300800) * 1000000) {
+                        cg_time_format(v, buf);
+                        check(cg_time_parse(buf, now, &back) == 0 && back == v / 1000000 * 1000000);
+                }
+        }
         for (CgLimitKey k = 0; k < _CG_LIMIT_COUNT; k++) {
                 CgLimits l = {0};
                 CgError err = {0};
