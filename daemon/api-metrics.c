@@ -100,9 +100,5 @@ void api_metrics(Api *api, const HttpRequest *req, const char *name, const char 
         }
         fclose(f);
         free(all);
-        resp->status = 200;
-        resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
-        resp->body = buf;
-        resp->len = len;
-        http_response_header(resp, "Cache-Control", "no-store");
+        api_reply_text(resp, 200, "text/plain; version=0.0.4; charset=utf-8", buf, len);
 }

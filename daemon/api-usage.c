@@ -160,12 +160,8 @@ static void reply_csv(HttpResponse *resp, const TsReportRow *rows, size_t n, TsP
                 fputc('\n', f);
         }
         fclose(f);
-        resp->status = 200;
-        resp->content_type = "text/csv; charset=utf-8";
-        resp->body = buf;
-        resp->len = len;
+        api_reply_text(resp, 200, "text/csv; charset=utf-8", buf, len);
         http_response_header(resp, "Content-Disposition", "attachment; filename=\"cgwarden-usage.csv\"");
-        http_response_header(resp, "Cache-Control", "no-store");
 }
 
 static json_t *report_json(const TsReportRow *rows, size_t n, TsPeriod by, uint64_t from, uint64_t to) {

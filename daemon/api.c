@@ -90,6 +90,14 @@ void api_reply_json(HttpResponse *resp, unsigned status, json_t *body) {
                 resp->status = 500;
 }
 
+void api_reply_text(HttpResponse *resp, unsigned status, const char *content_type, char *body, size_t len) {
+        resp->status = status;
+        resp->content_type = content_type;
+        resp->body = body;
+        resp->len = len;
+        http_response_header(resp, "Cache-Control", "no-store");
+}
+
 static void reply_error_code(HttpResponse *resp, unsigned status, const char *code, const char *message,
                              const char *field) {
         json_t *e = json_pack("{s:{s:s,s:s,s:o}}", "error", "code", code, "message", message, "field",

@@ -220,6 +220,19 @@ tcp() {
 has() { [[ $BODY == *"$1"* ]]; } # has '"state":"FROZEN"'
 is() { [ "$STATUS" = "$1" ]; }
 
+# run GROUP SPAWN_JSON: starts a process through the API; $ID is its id.
+run() { api POST "/api/v1/groups/$1/processes" "$2"; ID=$(sed -n 's/^{"id":\([0-9]*\),.*/\1/p' <<<"$BODY"); }
+# wait_end GROUP ID: until the process is no longer running (30 s at most)
+wait_end() {
+	local i
+	for i in $(seq 300); do
+		api GET "/api/v1/groups/$1/processes/$2"
+		has '"state":"running"' || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 spawn() { # a process of ours to put into groups: spawn CMD...
 	"$@" </dev/null >/dev/null 2>&1 &
 	LAST_PID=$!

@@ -6,16 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 CLI=("$BIN/cgwarden" --socket "$SOCK")
 
-run() { api POST "/api/v1/groups/$1/processes" "$2"; ID=$(sed -n 's/^{"id":\([0-9]*\),.*/\1/p' <<<"$BODY"); }
-wait_end() { # wait_end GROUP ID: until the process is no longer running (30 s at most)
-	local i
-	for i in $(seq 300); do
-		api GET "/api/v1/groups/$1/processes/$2"
-		has '"state":"running"' || return 0
-		sleep 0.1
-	done
-	return 1
-}
 # sum KEY: the sum of every "KEY":N in the body (a counter's increases over the points).
 sum() { grep -o "\"$1\":[0-9]*" <<<"$BODY" | cut -d: -f2 | awk '{s += $1} END {print s + 0}'; }
 # gmax SECTION KEY: the largest max of a gauge over the points.

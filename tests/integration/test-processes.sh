@@ -6,18 +6,6 @@ start_daemon || { echo "0 passed, 1 failed"; exit 1; }
 echo "# root $ROOT, cgroup $LAYOUT"
 J='Content-Type: application/json'
 
-# run GROUP JSON — starts a process; sets STATUS, BODY and ID
-run() { api POST "/api/v1/groups/$1/processes" "$2"; ID=$(sed -n 's/^{"id":\([0-9]*\),.*/\1/p' <<<"$BODY"); }
-# wait_end GROUP ID — until the process is no longer running (bounded)
-wait_end() {
-	local i
-	for i in $(seq 100); do
-		api GET "/api/v1/groups/$1/processes/$2"
-		has '"state":"running"' || return 0
-		sleep 0.1
-	done
-	return 1
-}
 logof() { curl -s --unix-socket "$SOCK" "http://localhost/api/v1/groups/$1/processes/$2/log${3:+?$3}"; }
 
 api POST /api/v1/groups '{"name":"box","limits":{"memory":{"max":"256M"},"pids":{"max":64}}}'
