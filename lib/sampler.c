@@ -463,13 +463,13 @@ int sampler_recheck(Sampler *s, uint64_t now_usec) {
         return n;
 }
 
-const SamplerRow *sampler_rows(const Sampler *s, size_t *ret_n) {
-        SamplerRow *rows = realloc(((Sampler *)s)->rows, (s->n ? s->n : 1) * sizeof *rows);
+const SamplerRow *sampler_rows(Sampler *s, size_t *ret_n) {
+        SamplerRow *rows = realloc(s->rows, (s->n ? s->n : 1) * sizeof *rows);
         if (!rows) {
                 *ret_n = 0;
                 return NULL;
         }
-        ((Sampler *)s)->rows = rows;
+        s->rows = rows;
         size_t n = 0;
         for (size_t i = 0; i < s->n; i++)
                 if (s->g[i].row.ts)

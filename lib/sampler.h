@@ -84,7 +84,7 @@ int sampler_notified(Sampler *s, uint64_t now_usec);
 int sampler_recheck(Sampler *s, uint64_t now_usec);
 
 /* The last read's rows, borrowed until the next read. */
-const SamplerRow *sampler_rows(const Sampler *s, size_t *ret_n);
+const SamplerRow *sampler_rows(Sampler *s, size_t *ret_n);
 /* How the groups were read: kept open (hot) or each sweep (cold), and the files held. */
 void sampler_counts(const Sampler *s, size_t *ret_hot, size_t *ret_cold, size_t *ret_fds);
 /* The series id of a group the sampler tracks, or 0. */
