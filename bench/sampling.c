@@ -43,8 +43,11 @@ static const char *const ctrl_dirs[_CG_CTRL_COUNT] = {
 static bool unified;
 static const char *raw_root, *db_dir;
 
+static void cleanup(void);
+
 static void die(const char *what) {
         fprintf(stderr, "cgwarden-bench-sampling: %s: %s\n", what, strerror(errno));
+        cleanup();
         exit(1);
 }
 
@@ -69,6 +72,8 @@ typedef struct Groups {
         char (*names)[CG_NAME_BUF];
         pid_t *pids;
 } Groups;
+
+static Groups *made; /* what cleanup() removes */
 
 static void group_dir(CgController c, const char *name, char *buf, size_t size) {
         if (unified)
@@ -105,15 +110,30 @@ static void move_self(const char *name) {
 
 static void make_groups(Groups *g, size_t n) {
         char p[PATH_MAX];
-        g->names = calloc(n, sizeof *g->names);
-        g->pids = calloc(n, sizeof *g->pids);
+        made = g;
+        g->names = realloc(g->names, n * sizeof *g->names);
+        g->pids = realloc(g->pids, n * sizeof *g->pids);
         for (CgController c = 0; c < _CG_CTRL_COUNT && !(unified && c); c++) {
                 group_dir(c, NULL, p, sizeof p);
                 if (mkdir(p, 0755) < 0 && errno != EEXIST)
                         die(p);
                 if (!unified && c == CG_CTRL_CPUSET) {
-                        char q[PATH_MAX + 32];
-                        /* cpuset needs cpus and mems before a task can join. */
+                        /* cpuset needs cpus and mems before a task can join: the root's from the
+                         * top, its children's by clone_children. */
+                        static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+                        char q[PATH_MAX + 32], v[4096];
+                        for (size_t k = 0; k < ELEMENTSOF(files); k++) {
+                                snprintf(q, sizeof q, "/sys/fs/cgroup/cpuset/%s", files[k]);
+                                int fd = open(q, O_RDONLY | O_CLOEXEC);
+                                ssize_t len = fd < 0 ? -1 : read(fd, v, sizeof v - 1);
+                                if (fd >= 0)
+                                        close(fd);
+                                if (len <= 0)
+                                        die(q);
+                                v[len] = '\0';
+                                snprintf(q, sizeof q, "%s/%s", p, files[k]);
+                                write_file(q, v);
+                        }
                         snprintf(q, sizeof q, "%s/cgroup.clone_children", p);
                         write_file(q, "1");
                 }
@@ -144,6 +164,7 @@ static void make_groups(Groups *g, size_t n) {
 
 static void remove_groups(Groups *g) {
         char p[PATH_MAX];
+        made = NULL;
         for (size_t i = 0; i < g->n; i++)
                 kill(g->pids[i], SIGKILL);
         for (size_t i = 0; i < g->n; i++)
@@ -158,6 +179,11 @@ static void remove_groups(Groups *g) {
                 group_dir(c, NULL, p, sizeof p);
                 rmdir(p);
         }
+}
+
+static void cleanup(void) {
+        if (made)
+                remove_groups(made);
 }
 
 /* ---- the sampler's source: our groups ---- */
@@ -470,10 +496,11 @@ static void rollup_all(Tsdb *t, uint64_t now) {
 static int64_t *make_series(Tsdb *t, size_t n, uint64_t start) {
         int64_t *v = calloc(n, sizeof *v);
         bool created;
+        uint64_t frozen;
         for (size_t i = 0; i < n; i++) {
                 char name[16];
                 snprintf(name, sizeof name, "s%05zu", i);
-                tsdb_series_open(t, name, start, &v[i], &created);
+                tsdb_series_open(t, name, start, &v[i], &created, &frozen);
         }
         return v;
 }

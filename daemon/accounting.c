@@ -31,6 +31,11 @@ static int src_open_dirs(void *cls, const char *name, int ret_dirs[_CG_CTRL_COUN
         return groups_open_stat_dirs(cls, name, ret_dirs);
 }
 
+/* How far back a read of raw samples looks for the sample before its first: two sweeps. */
+static uint64_t lookback(const AcctConfig *cfg) {
+        return 2 * cfg->interval_usec + 5000000;
+}
+
 int acct_open(Acct *a, const char *db_path, const AcctConfig *cfg, struct Groups *groups, bool unified, CgError *err) {
         *a = (Acct){.cfg = *cfg, .groups = groups, .stop_fd = -1, .kick_fd = -1, .epoll_fd = -1};
         pthread_mutex_init(&a->wlock, NULL);
@@ -39,8 +44,11 @@ int acct_open(Acct *a, const char *db_path, const AcctConfig *cfg, struct Groups
         int r = tsdb_open(db_path, &a->w, err);
         if (r >= 0)
                 r = tsdb_open(db_path, &a->r, err);
-        if (r >= 0)
+        if (r >= 0) {
+                tsdb_set_lookback(a->w, lookback(cfg));
+                tsdb_set_lookback(a->r, lookback(cfg));
                 r = tsdb_events_last_id(a->w, &a->last_event_id);
+        }
         if (r < 0)
                 return r;
         SamplerConfig sc = {.unified = unified,
@@ -140,7 +148,7 @@ static void sweep(Acct *a) {
                 if (r >= 0)
                         r = put_events(a, ev, nev, now, &last);
                 if (r >= 0)
-                        r = tsdb_rollup(a->w, now, 2 * a->cfg.interval_usec + 5000000);
+                        r = tsdb_rollup(a->w, now, lookback(&a->cfg));
                 if (r >= 0)
                         r = tsdb_retain(a->w, now, &a->cfg.keep);
                 if (r >= 0)
@@ -271,17 +279,13 @@ void acct_event(Acct *a, const char *type, const char *group, const char *fmt, .
 static int group_ended_locked(Acct *a, const StoreGroup *g, const CgStats *final, uint64_t now, int64_t *ret_id) {
         int64_t series;
         bool created;
-        uint64_t last_ts = 0, frozen = 0;
-        int r = tsdb_series_open(a->w, g->name, now, &series, &created);
+        uint64_t frozen = 0; /* as of the last sweep */
+        int r = tsdb_series_open(a->w, g->name, now, &series, &created, &frozen);
         if (r < 0)
                 return r;
         /* A group deleted before any sweep saw it still has its life on record. */
         if (created && g->created_usec < now && (r = tsdb_birth_put(a->w, series, g->created_usec, final->have)) < 0)
                 return r;
-        if (!created)
-                (void)tsdb_series_last(a->w, series, &last_ts, &frozen);
-        if (final->have && (final->have & (1u << CG_STAT_FROZEN)) && final->v[CG_STAT_FROZEN] && last_ts)
-                frozen += now - last_ts;
         if (final->have && (r = tsdb_sample_put(a->w, series, now, final, frozen)) < 0)
                 return r;
         r = tsdb_series_end(a->w, series, now);
@@ -384,12 +388,16 @@ int64_t acct_last_event_id(Acct *a) {
 
 /* ---- reads ---- */
 
-/* The finest tier that still holds `from`, and a step that is a multiple of its width and
- * gives at most about 500 points. */
+/* Raw samples are stored in time order: reading one group's means scanning every group's
+ * rows in the range, so ranges longer than this come from the minute tier. */
+#define RAW_RANGE_MAX_USEC (2 * 3600 * UINT64_C(1000000))
+
+/* The finest tier that still holds `from` (raw only for short ranges), and a step that is a
+ * multiple of its width and gives at most about 500 points. */
 static void choose_tier(const Acct *a, uint64_t from, uint64_t to, uint64_t step, TsTier *ret_tier,
                         uint64_t *ret_step) {
         uint64_t now = cg_now_usec(CLOCK_REALTIME);
-        TsTier t = TS_RAW;
+        TsTier t = to - from > RAW_RANGE_MAX_USEC ? TS_1M : TS_RAW;
         while (t + 1 < _TS_TIER_COUNT && a->cfg.keep.keep_usec[t] && from + a->cfg.keep.keep_usec[t] < now)
                 t++;
         uint64_t w = ts_tier_width_usec(t) ? ts_tier_width_usec(t) : a->cfg.interval_usec;

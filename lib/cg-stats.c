@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
@@ -171,6 +173,7 @@ typedef struct Open {
 } Open;
 
 struct CgStatReader {
+        int mem_dir; /* v1: the memory directory, for its descendants' OOM kills; -1 */
         size_t n;
         Open files[ELEMENTSOF(v1_files) > ELEMENTSOF(v2_files) ? ELEMENTSOF(v1_files) : ELEMENTSOF(v2_files)];
 };
@@ -181,6 +184,7 @@ int cg_stat_reader_open(const int dirs[_CG_CTRL_COUNT], bool unified, CgStatRead
         CgStatReader *r = calloc(1, sizeof *r);
         if (!r)
                 return -ENOMEM;
+        r->mem_dir = !unified && dirs[CG_CTRL_MEMORY] >= 0 ? fcntl(dirs[CG_CTRL_MEMORY], F_DUPFD_CLOEXEC, 3) : -1;
         for (size_t i = 0; i < n; i++) {
                 int dir = dirs[specs[i].ctrl];
                 int fd = dir < 0 ? -1 : openat(dir, specs[i].name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -196,6 +200,8 @@ void cg_stat_reader_free(CgStatReader *r) {
                 return;
         for (size_t i = 0; i < r->n; i++)
                 close(r->files[i].fd);
+        if (r->mem_dir >= 0)
+                close(r->mem_dir);
         free(r);
 }
 
@@ -261,6 +267,47 @@ static void parse(const FileSpec *f, char *buf, CgStats *s) {
         }
 }
 
+/* The OOM kills counted below dir. cgroup v1 counts a kill only in the killed task's own
+ * memcg, not in the ancestor whose limit was hit (memcontrol does not propagate events on
+ * the legacy hierarchy): under systemd that is the process's scope below the group's slice.
+ * kernfs gives a directory 2 + one link per subdirectory, so a group without children costs
+ * one fstat. */
+static uint64_t v1_descendant_oom_kills(int dir, unsigned depth) {
+        struct stat st;
+        uint64_t sum = 0;
+        if (depth > 16 || fstat(dir, &st) < 0 || st.st_nlink <= 2)
+                return 0;
+        int fd = fcntl(dir, F_DUPFD_CLOEXEC, 3);
+        DIR *d = fd < 0 ? NULL : fdopendir(fd);
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
+                return 0;
+        }
+        for (struct dirent *e; (e = readdir(d));) {
+                if (e->d_type != DT_DIR || e->d_name[0] == '.')
+                        continue;
+                int sub = openat(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                if (sub < 0)
+                        continue;
+                char buf[256];
+                int f = openat(sub, "memory.oom_control", O_RDONLY | O_CLOEXEC);
+                ssize_t n = f < 0 ? -1 : pread(f, buf, sizeof buf - 1, 0);
+                if (f >= 0)
+                        close(f);
+                if (n > 0) {
+                        buf[n] = '\0';
+                        const char *k = strstr(buf, "oom_kill ");
+                        if (k)
+                                sum += strtoull(k + 9, NULL, 10);
+                }
+                sum += v1_descendant_oom_kills(sub, depth + 1);
+                close(sub);
+        }
+        closedir(d);
+        return sum;
+}
+
 int cg_stat_read(CgStatReader *r, CgStats *ret) {
         char buf[16384];
         *ret = (CgStats){0};
@@ -271,11 +318,13 @@ int cg_stat_read(CgStatReader *r, CgStats *ret) {
                 buf[n] = '\0';
                 parse(r->files[i].spec, buf, ret);
         }
+        if (r->mem_dir >= 0 && (ret->have & (1u << CG_STAT_OOM_KILLS)))
+                ret->v[CG_STAT_OOM_KILLS] += v1_descendant_oom_kills(r->mem_dir, 0);
         return 0;
 }
 
 size_t cg_stat_reader_nfds(const CgStatReader *r) {
-        return r->n;
+        return r->n + (r->mem_dir >= 0);
 }
 
 static int reader_fd(const CgStatReader *r, const char *name) {

@@ -64,7 +64,7 @@ int cg_stat_reader_open(const int dirs[_CG_CTRL_COUNT], bool unified, CgStatRead
 void cg_stat_reader_free(CgStatReader *r);
 /* Reads everything the reader has open. A file that fails to read leaves its values out. */
 int cg_stat_read(CgStatReader *r, CgStats *ret);
-/* How many files the reader keeps open. */
+/* How many files the reader keeps open (v1: also the memory directory, see cg-stats.c). */
 size_t cg_stat_reader_nfds(const CgStatReader *r);
 /* Asks the kernel to say when the group's memory events change, so an OOM kill is seen when
  * it happens, not at the next sweep. v1: an eventfd registered on memory.oom_control through

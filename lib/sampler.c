@@ -28,6 +28,8 @@ typedef struct Tracked {
         CgStats prev;
         uint64_t prev_ts;
         bool have_prev, seen, recheck;
+        uint64_t oom_base;          /* OOM kills counted when the last notification came (v1) */
+        uint64_t saved_frozen_usec; /* what the series row holds */
         /* Episodes already reported, so a group at its limit for an hour is one event. */
         bool in_max, in_high, in_throttle, in_pressure[3];
 } Tracked;
@@ -367,20 +369,28 @@ int sampler_write(Sampler *s, Tsdb *db) {
                         continue;
                 if (!t->series) {
                         bool created;
+                        uint64_t frozen;
                         r = tsdb_series_open(db, t->row.name, t->born ? t->created_usec : t->row.ts, &t->series,
-                                             &created);
+                                             &created, &frozen);
                         if (r < 0)
                                 return r;
-                        uint64_t last_ts;
-                        if (!created) /* the daemon restarted: frozen time goes on from where it was */
-                                (void)tsdb_series_last(db, t->series, &last_ts, &t->row.frozen_usec);
-                        else if (t->born && t->created_usec < t->row.ts &&
-                                 (r = tsdb_birth_put(db, t->series, t->created_usec, t->row.stats.have)) < 0)
+                        /* After a restart, frozen time goes on from where it was. */
+                        t->row.frozen_usec += frozen;
+                        t->saved_frozen_usec = frozen;
+                        if (t->born && t->created_usec < t->row.ts &&
+                            (r = tsdb_birth_put(db, t->series, t->created_usec, t->row.stats.have)) < 0)
                                 return r;
                 }
                 r = tsdb_sample_put(db, t->series, t->row.ts, &t->row.stats, t->row.frozen_usec);
                 if (r < 0)
                         return r;
+                /* Only a frozen group's series row changes, and only while it is frozen. */
+                if (t->row.frozen_usec != t->saved_frozen_usec) {
+                        r = tsdb_series_frozen(db, t->series, t->row.frozen_usec);
+                        if (r < 0)
+                                return r;
+                        t->saved_frozen_usec = t->row.frozen_usec;
+                }
         }
         return 0;
 }
@@ -442,6 +452,7 @@ int sampler_notified(Sampler *s, uint64_t now_usec) {
                 uint64_t count;
                 Tracked *t = by_oom_fd(s, ev[i].data.fd);
                 if (read(ev[i].data.fd, &count, sizeof count) == sizeof count && t) {
+                        t->oom_base = t->prev.v[CG_STAT_OOM_KILLS];
                         notified_one(s, t, now_usec);
                         /* memory.rst: the eventfd fires when the group goes under OOM, before the
                          * killer has chosen (and counted) its victim. */
@@ -454,12 +465,21 @@ int sampler_notified(Sampler *s, uint64_t now_usec) {
 
 int sampler_recheck(Sampler *s, uint64_t now_usec) {
         int n = 0;
-        for (size_t i = 0; i < s->n; i++)
-                if (s->g[i].recheck) {
-                        s->g[i].recheck = false;
-                        notified_one(s, &s->g[i], now_usec);
-                        n++;
-                }
+        for (size_t i = 0; i < s->n; i++) {
+                Tracked *t = &s->g[i];
+                CgStats now;
+                if (!t->recheck)
+                        continue;
+                t->recheck = false;
+                notified_one(s, t, now_usec);
+                /* Still no kill counted, though the kernel said the group went under OOM: v1
+                 * counts a kill in the victim's own memcg, and under systemd that scope may be
+                 * gone already. The OOM happened; how many it killed is not known. */
+                if (t->prev.v[CG_STAT_OOM_KILLS] == t->oom_base && read_one(s, t, &now))
+                        add_event(s, "oom", t->row.name, "{\"kills\":null,\"total\":%" PRIu64 "}",
+                                  now.v[CG_STAT_OOM_KILLS]);
+                n++;
+        }
         return n;
 }
 

@@ -27,7 +27,6 @@ typedef enum Stmt {
         S_SERIES_FIND,
         S_SERIES_NEW,
         S_SERIES_END,
-        S_SERIES_LAST,
         S_SERIES_KNOWN,
         S_SAMPLE,
         S_STATE_GET,
@@ -43,8 +42,10 @@ typedef enum Stmt {
         S_USAGE_1M,
         S_USAGE_1H,
         S_USAGE_1D,
-        S_REPORT, /* + TsPeriod * 2 + has_group */
-        S_LEDGER_PUT = S_REPORT + 8,
+        S_REPORT, /* + tier * 8 + TsPeriod * 2 + has_group */
+        S_SERIES_ALL = S_REPORT + _TS_TIER_COUNT * 8,
+        S_SERIES_FROZEN,
+        S_LEDGER_PUT,
         S_LEDGER_LIST,
         S_EVENT_PUT,
         S_EVENTS,
@@ -55,6 +56,7 @@ typedef enum Stmt {
 struct Tsdb {
         sqlite3 *db;
         sqlite3_stmt *st[_S_COUNT];
+        uint64_t lookback_usec; /* how far back a raw read looks for the sample before its first */
 };
 
 static const char *const tier_names[_TS_TIER_COUNT] = {"raw", "1m", "1h", "1d"};
@@ -104,21 +106,29 @@ static bool is_counter(CgStat s) {
         return cg_stat_is_counter(s);
 }
 
-/* "col, col, …" of every value column of the samples table. */
-static void raw_columns(FILE *f) {
+/* Which values a statement carries: all, or the few a report sums (narrow rows sort fast). */
+#define ALL_STATS ((UINT32_C(1) << _CG_STAT_COUNT) - 1)
+#define REPORT_STATS                                                                                 \
+        (1u << CG_STAT_CPU_USAGE_USEC | 1u << CG_STAT_CPU_THROTTLED_USEC | 1u << CG_STAT_MEM_USAGE | \
+         1u << CG_STAT_OOM_KILLS | 1u << CG_STAT_IO_READ_BYTES | 1u << CG_STAT_IO_WRITE_BYTES)
+#define IN(mask, s) ((mask) & (1u << (s)))
+
+/* "col, col, …, frozen_usec" of the samples table's value columns in mask. */
+static void raw_columns(FILE *f, uint32_t mask) {
         for (CgStat s = 0; s < _CG_STAT_COUNT; s++)
-                fprintf(f, "%s, ", cg_stat_column(s));
+                if (IN(mask, s))
+                        fprintf(f, "%s, ", cg_stat_column(s));
         fputs(FROZEN_COL, f);
 }
 
-/* "col, …, g_min, g_avg, g_max, …" of every value column of a rollup table. */
-static void rollup_columns(FILE *f) {
+/* "counter, …, frozen_usec, g_min, g_avg, g_max, …" of a rollup table's columns in mask. */
+static void rollup_columns(FILE *f, uint32_t mask) {
         for (CgStat s = 0; s < _CG_STAT_COUNT; s++)
-                if (is_counter(s))
+                if (is_counter(s) && IN(mask, s))
                         fprintf(f, "%s, ", cg_stat_column(s));
         fputs(FROZEN_COL, f);
         for (CgStat s = 0; s < _CG_STAT_COUNT; s++)
-                if (!is_counter(s))
+                if (!is_counter(s) && IN(mask, s))
                         fprintf(f, ", %s_min, %s_avg, %s_max", cg_stat_column(s), cg_stat_column(s), cg_stat_column(s));
 }
 
@@ -132,30 +142,30 @@ static void increase(FILE *f, const char *c) {
 /* SELECT series, ts, n, <increases>, <gauge min/avg/max> over [:loX, :hiX) of a tier, in
  * the shape of a rollup row whatever the tier. For raw rows the increases come from the
  * sample before each (LAG), looked for as far back as :lookback. */
-static void tier_select(FILE *f, TsTier t, const char *x, bool by_group) {
+static void tier_select(FILE *f, TsTier t, const char *x, bool by_group, uint32_t mask) {
         const char *filter = by_group ? " AND series IN (SELECT id FROM series WHERE group_name = :g)" : "";
         if (t != TS_RAW) {
                 fputs("SELECT series, ts, n, ", f);
-                rollup_columns(f);
+                rollup_columns(f, mask);
                 fprintf(f, " FROM %s WHERE ts >= :lo%s AND ts < :hi%s%s", tier_tables[t], x, x, filter);
                 return;
         }
         fputs("SELECT series, ts, 1 AS n", f);
         for (CgStat s = 0; s < _CG_STAT_COUNT; s++)
-                if (is_counter(s)) {
+                if (is_counter(s) && IN(mask, s)) {
                         fputs(", ", f);
                         increase(f, cg_stat_column(s));
                 }
         fputs(", ", f);
         increase(f, FROZEN_COL);
         for (CgStat s = 0; s < _CG_STAT_COUNT; s++)
-                if (!is_counter(s))
+                if (!is_counter(s) && IN(mask, s))
                         fprintf(f, ", %s AS %s_min, %s AS %s_avg, %s AS %s_max", cg_stat_column(s), cg_stat_column(s),
                                 cg_stat_column(s), cg_stat_column(s), cg_stat_column(s), cg_stat_column(s));
         fputs(" FROM (SELECT series, ts, ", f);
-        raw_columns(f);
+        raw_columns(f, mask);
         for (CgStat s = 0; s < _CG_STAT_COUNT; s++)
-                if (is_counter(s))
+                if (is_counter(s) && IN(mask, s))
                         fprintf(f, ", LAG(%s) OVER w AS p_%s", cg_stat_column(s), cg_stat_column(s));
         fprintf(f, ", LAG(%s) OVER w AS p_%s", FROZEN_COL, FROZEN_COL);
         fprintf(f,
@@ -201,7 +211,7 @@ static char *build(void (*fn)(FILE *, int), int arg) {
 
 static void sql_sample(FILE *f, int unused) {
         fputs("INSERT OR REPLACE INTO samples (series, ts, ", f);
-        raw_columns(f);
+        raw_columns(f, ALL_STATS);
         fputs(") VALUES (?, ?", f);
         for (CgStat s = 0; s <= _CG_STAT_COUNT; s++)
                 fputs(", ?", f);
@@ -211,11 +221,11 @@ static void sql_sample(FILE *f, int unused) {
 /* INSERT OR REPLACE INTO <tier> the buckets of [:lo, :hi) of the tier below it. */
 static void sql_rollup(FILE *f, int tier) {
         fprintf(f, "INSERT OR REPLACE INTO %s (series, ts, n, ", tier_tables[tier]);
-        rollup_columns(f);
+        rollup_columns(f, ALL_STATS);
         fputs(") SELECT series, (ts / :w) * :w, ", f);
         aggregates(f);
         fputs(" FROM (", f);
-        tier_select(f, (TsTier)(tier - 1), "", false);
+        tier_select(f, (TsTier)(tier - 1), "", false, ALL_STATS);
         fputs(") GROUP BY series, ts / :w", f);
 }
 
@@ -223,7 +233,7 @@ static void sql_usage(FILE *f, int tier) {
         fputs("SELECT (ts / :step) * :step AS b, ", f);
         aggregates(f);
         fputs(" FROM (", f);
-        tier_select(f, (TsTier)tier, "", true);
+        tier_select(f, (TsTier)tier, "", true, ALL_STATS);
         fputs(") GROUP BY b ORDER BY b", f);
 }
 
@@ -239,25 +249,21 @@ static const char *period_expr(TsPeriod by) {
         }
 }
 
-/* Five parts, coarse to fine, that tile the range without overlap (report_bounds). */
+/* One part of a report: per series and period, the report's sums over [:lo, :hi) of one
+ * tier. key = tier * 8 + period * 2 + by_group. Columns: series, period, n, cpu, throttled,
+ * oom kills, io read, io write, frozen, TOTAL(memory mean × n), its n, memory max, first and
+ * last ts. */
 static void sql_report(FILE *f, int key) {
-        TsPeriod by = (TsPeriod)(key / 2);
-        bool by_group = key % 2;
-        static const struct {
-                TsTier tier;
-                const char *x;
-        } parts[] = {{TS_1D, "0"}, {TS_1H, "1"}, {TS_1H, "2"}, {TS_1M, "3"}, {TS_RAW, "4"}};
-        fprintf(f, "SELECT s.group_name, %s AS period, ", period_expr(by));
-        aggregates(f);
-        fputs(
-            ", MIN(u.ts), MAX(u.ts), CASE WHEN SUM(s.ended_usec IS NULL) > 0 THEN 0 ELSE MAX(s.ended_usec) END FROM (",
-            f);
-        for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
-                if (i)
-                        fputs(" UNION ALL ", f);
-                tier_select(f, parts[i].tier, parts[i].x, by_group);
-        }
-        fputs(") u JOIN series s ON s.id = u.series GROUP BY s.group_name, period ORDER BY s.group_name, period", f);
+        TsTier tier = (TsTier)(key / 8);
+        TsPeriod by = (TsPeriod)(key / 2 % 4);
+        fprintf(f,
+                "SELECT series, %s AS period, SUM(n), SUM(cpu_usage_usec), SUM(cpu_throttled_usec), "
+                "SUM(memory_oom_kills), SUM(io_read_bytes), SUM(io_write_bytes), SUM(frozen_usec), "
+                "TOTAL(memory_usage_avg * n), TOTAL(CASE WHEN memory_usage_avg IS NOT NULL THEN n END), "
+                "MAX(memory_usage_max), MIN(ts), MAX(ts) FROM (",
+                period_expr(by));
+        tier_select(f, tier, "", key % 2, REPORT_STATS);
+        fputs(") u GROUP BY series, period", f);
 }
 
 static void sql_first(FILE *f, int tier) {
@@ -268,10 +274,11 @@ static const char *const fixed_sql[_S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
-    [S_SERIES_FIND] = "SELECT id FROM series WHERE group_name = ?1 AND ended_usec IS NULL",
+    [S_SERIES_FIND] = "SELECT id, frozen_usec FROM series WHERE group_name = ?1 AND ended_usec IS NULL",
     [S_SERIES_NEW] = "INSERT INTO series (group_name, started_usec) VALUES (?1, ?2)",
     [S_SERIES_END] = "UPDATE series SET ended_usec = ?2 WHERE id = ?1 AND ended_usec IS NULL",
-    [S_SERIES_LAST] = "SELECT ts, frozen_usec FROM samples WHERE series = ?1 ORDER BY ts DESC LIMIT 1",
+    [S_SERIES_ALL] = "SELECT id, group_name, COALESCE(ended_usec, 0) FROM series ORDER BY id",
+    [S_SERIES_FROZEN] = "UPDATE series SET frozen_usec = ?2 WHERE id = ?1",
     [S_SERIES_KNOWN] = "SELECT 1 FROM series WHERE group_name = ?1 LIMIT 1",
     [S_STATE_GET] = "SELECT done_usec FROM rollup_state WHERE tier = ?1",
     [S_STATE_SET] = "INSERT OR REPLACE INTO rollup_state (tier, done_usec) VALUES (?1, ?2)",
@@ -298,7 +305,7 @@ static char *sql_of(Stmt which) {
                 return build(sql_first, (int)(which - S_FIRST_RAW));
         if (which >= S_USAGE_RAW && which <= S_USAGE_1D)
                 return build(sql_usage, (int)(which - S_USAGE_RAW));
-        if (which >= S_REPORT && which < S_REPORT + 8)
+        if (which >= S_REPORT && which < S_REPORT + _TS_TIER_COUNT * 8)
                 return build(sql_report, (int)(which - S_REPORT));
         return NULL;
 }
@@ -352,6 +359,7 @@ int tsdb_open(const char *path, Tsdb **ret, CgError *err) {
         char *msg = NULL;
         if (rc == SQLITE_OK) {
                 sqlite3_busy_timeout(t->db, 5000);
+                t->lookback_usec = 10 * MINUTE_USEC;
                 /* NORMAL: in WAL mode a crash can lose the last transactions, not corrupt. */
                 rc = sqlite3_exec(t->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", NULL, NULL, &msg);
         }
@@ -396,14 +404,17 @@ void tsdb_rollback(Tsdb *t) {
 
 /* ---- series and samples ---- */
 
-int tsdb_series_open(Tsdb *t, const char *group, uint64_t now_usec, int64_t *ret_id, bool *ret_created) {
+int tsdb_series_open(Tsdb *t, const char *group, uint64_t now_usec, int64_t *ret_id, bool *ret_created,
+                     uint64_t *ret_frozen_usec) {
         sqlite3_stmt *st = NULL;
         int r = stmt(t, S_SERIES_FIND, &st);
         if (r < 0)
                 return r;
         sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
+        *ret_frozen_usec = 0;
         if (sqlite3_step(st) == SQLITE_ROW) {
                 *ret_id = sqlite3_column_int64(st, 0);
+                *ret_frozen_usec = u64_of(st, 1);
                 *ret_created = false;
                 return run(t, st);
         }
@@ -444,21 +455,18 @@ int tsdb_series_known(Tsdb *t, const char *group) {
         return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : errno_of(t->db, rc);
 }
 
-int tsdb_series_last(Tsdb *t, int64_t id, uint64_t *ret_ts, uint64_t *ret_frozen_usec) {
+int tsdb_series_frozen(Tsdb *t, int64_t id, uint64_t frozen_usec) {
         sqlite3_stmt *st = NULL;
-        int r = stmt(t, S_SERIES_LAST, &st);
+        int r = stmt(t, S_SERIES_FROZEN, &st);
         if (r < 0)
                 return r;
-        _cleanup_reset_ sqlite3_stmt *guard = st;
         sqlite3_bind_int64(st, 1, id);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-                return -ENOENT;
-        if (rc != SQLITE_ROW)
-                return errno_of(t->db, rc);
-        *ret_ts = u64_of(st, 0);
-        *ret_frozen_usec = u64_of(st, 1);
-        return 0;
+        sqlite3_bind_int64(st, 2, i64(frozen_usec));
+        return run(t, st);
+}
+
+void tsdb_set_lookback(Tsdb *t, uint64_t usec) {
+        t->lookback_usec = usec;
 }
 
 int tsdb_sample_put(Tsdb *t, int64_t series, uint64_t ts, const CgStats *s, uint64_t frozen_usec) {
@@ -706,8 +714,7 @@ int tsdb_usage(Tsdb *t, const char *group, TsTier tier, uint64_t from_usec, uint
         bind_named(st, ":lo", i64(from_usec));
         bind_named(st, ":hi", i64(to_usec));
         bind_named(st, ":step", i64(step_usec));
-        /* A bucket's first sample looks back one step for the sample before it. */
-        bind_named(st, ":lookback", i64(step_usec > 10 * MINUTE_USEC ? step_usec : 10 * MINUTE_USEC));
+        bind_named(st, ":lookback", i64(t->lookback_usec));
         return collect(t, st, sizeof **ret, fill_point, (void **)ret, ret_n);
 }
 
@@ -719,16 +726,116 @@ static uint64_t clamp(uint64_t v, uint64_t lo, uint64_t hi) {
         return v < lo ? lo : v > hi ? hi : v;
 }
 
-static void fill_report(sqlite3_stmt *st, void *out) {
-        TsReportRow *row = out;
-        snprintf(row->group, sizeof row->group, "%s", (const char *)sqlite3_column_text(st, 0));
-        row->period_usec = u64_of(st, 1);
-        row->use.ts = row->period_usec;
-        point_of(st, 2, &row->use);
-        int c = sqlite3_column_count(st);
-        row->first_usec = u64_of(st, c - 3);
-        row->last_usec = u64_of(st, c - 2);
-        row->ended_usec = u64_of(st, c - 1);
+/* A report part's row, before series become group names and parts are merged. */
+typedef struct Part {
+        int64_t series;
+        TsReportRow row;
+        double mem_sum, mem_n; /* the weighted mean, kept as its two sums until merged */
+} Part;
+
+static void fill_part(sqlite3_stmt *st, void *out) {
+        static const CgStat sums[] = {CG_STAT_CPU_USAGE_USEC, CG_STAT_CPU_THROTTLED_USEC, CG_STAT_OOM_KILLS,
+                                      CG_STAT_IO_READ_BYTES, CG_STAT_IO_WRITE_BYTES};
+        Part *p = out;
+        TsPoint *u = &p->row.use;
+        p->series = sqlite3_column_int64(st, 0);
+        p->row.period_usec = u->ts = u64_of(st, 1);
+        u->n = u64_of(st, 2);
+        for (size_t i = 0; i < ELEMENTSOF(sums); i++)
+                if (sqlite3_column_type(st, 3 + (int)i) != SQLITE_NULL) {
+                        u->inc[sums[i]] = u64_of(st, 3 + (int)i);
+                        u->have |= 1u << sums[i];
+                }
+        u->frozen_usec = u64_of(st, 8);
+        p->mem_sum = sqlite3_column_double(st, 9);
+        p->mem_n = sqlite3_column_double(st, 10);
+        if (sqlite3_column_type(st, 11) != SQLITE_NULL) {
+                u->max[CG_STAT_MEM_USAGE] = u64_of(st, 11);
+                u->have |= 1u << CG_STAT_MEM_USAGE;
+        }
+        p->row.first_usec = u64_of(st, 12);
+        p->row.last_usec = u64_of(st, 13);
+}
+
+typedef struct SeriesName {
+        int64_t id;
+        char group[CG_NAME_BUF];
+        uint64_t ended_usec;
+} SeriesName;
+
+static void fill_series(sqlite3_stmt *st, void *out) {
+        SeriesName *s = out;
+        s->id = sqlite3_column_int64(st, 0);
+        snprintf(s->group, sizeof s->group, "%s", (const char *)sqlite3_column_text(st, 1));
+        s->ended_usec = u64_of(st, 2);
+}
+
+static int by_id(const void *a, const void *b) {
+        int64_t x = ((const SeriesName *)a)->id, y = ((const SeriesName *)b)->id;
+        return (x > y) - (x < y);
+}
+
+static int by_group_period(const void *a, const void *b) {
+        const Part *x = a, *y = b;
+        int c = strcmp(x->row.group, y->row.group);
+        return c ? c : (x->row.period_usec > y->row.period_usec) - (x->row.period_usec < y->row.period_usec);
+}
+
+/* Adds part q into p (same group and period): sums, maxima, first and last, and the
+ * group's end, which is none while any of its series lives. */
+static void merge(Part *p, const Part *q) {
+        TsPoint *u = &p->row.use;
+        const TsPoint *v = &q->row.use;
+        u->n += v->n;
+        for (CgStat k = 0; k < _CG_STAT_COUNT; k++)
+                u->inc[k] += v->inc[k];
+        if (v->max[CG_STAT_MEM_USAGE] > u->max[CG_STAT_MEM_USAGE])
+                u->max[CG_STAT_MEM_USAGE] = v->max[CG_STAT_MEM_USAGE];
+        u->frozen_usec += v->frozen_usec;
+        u->have |= v->have;
+        p->mem_sum += q->mem_sum;
+        p->mem_n += q->mem_n;
+        if (q->row.first_usec < p->row.first_usec)
+                p->row.first_usec = q->row.first_usec;
+        if (q->row.last_usec > p->row.last_usec)
+                p->row.last_usec = q->row.last_usec;
+        if (!q->row.ended_usec || !p->row.ended_usec)
+                p->row.ended_usec = 0;
+        else if (q->row.ended_usec > p->row.ended_usec)
+                p->row.ended_usec = q->row.ended_usec;
+}
+
+/* Runs one part and appends its rows to *parts. */
+static int report_part(Tsdb *t, TsTier tier, TsPeriod by, const char *group, uint64_t from, uint64_t lo, uint64_t hi,
+                       Part **parts, size_t *n) {
+        sqlite3_stmt *st = NULL;
+        Part *v = NULL;
+        size_t k = 0;
+        if (hi <= lo)
+                return 0;
+        int r = stmt(t, (Stmt)(S_REPORT + (int)tier * 8 + (int)by * 2 + (group != NULL)), &st);
+        if (r < 0)
+                return r;
+        bind_named(st, ":lo", i64(lo));
+        bind_named(st, ":hi", i64(hi));
+        bind_named(st, ":from", i64(from));
+        bind_named(st, ":lookback", i64(t->lookback_usec));
+        if (group)
+                sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":g"), group, -1, SQLITE_STATIC);
+        r = collect(t, st, sizeof *v, fill_part, (void **)&v, &k);
+        if (r < 0)
+                return r;
+        Part *all = realloc(*parts, (*n + k + 1) * sizeof *all);
+        if (!all) {
+                free(v);
+                return -ENOMEM;
+        }
+        if (k)
+                memcpy(all + *n, v, k * sizeof *v);
+        free(v);
+        *parts = all;
+        *n += k;
+        return 0;
 }
 
 int tsdb_report(Tsdb *t, uint64_t from_usec, uint64_t to_usec, const char *group, TsPeriod by, TsReportRow **ret,
@@ -742,7 +849,8 @@ int tsdb_report(Tsdb *t, uint64_t from_usec, uint64_t to_usec, const char *group
         /* The range, from its start rounded down to the hour, in five pieces that tile it:
          *   1h [f, a) · 1d [a, b) · 1h [b, c) · 1m [c, e) · raw [e, to)
          * each as far as its tier is rolled up; a piece a tier cannot fill is empty and the
-         * finer tiers after it take over from where the last one stopped. */
+         * finer tiers after it take over from where the last one stopped. Each piece is one
+         * narrow query grouped by series; they are merged here. */
         uint64_t f = floor_to(from_usec, HOUR_USEC), to = to_usec > f ? to_usec : f;
         uint64_t a = clamp(ceil_to(f, DAY_USEC), f, to);
         uint64_t b = clamp(floor_to(done[TS_1D] < to ? done[TS_1D] : to, DAY_USEC), a, to);
@@ -750,24 +858,54 @@ int tsdb_report(Tsdb *t, uint64_t from_usec, uint64_t to_usec, const char *group
                 a = b = f;
         uint64_t c = clamp(floor_to(done[TS_1H] < to ? done[TS_1H] : to, HOUR_USEC), b, to);
         uint64_t e = clamp(floor_to(done[TS_1M] < to ? done[TS_1M] : to, MINUTE_USEC), c, to);
-        uint64_t lo[5] = {a, f, b, c, e}, hi[5] = {b, a, c, e, to};
-
+        const struct {
+                TsTier tier;
+                uint64_t lo, hi;
+        } pieces[] = {{TS_1H, f, a}, {TS_1D, a, b}, {TS_1H, b, c}, {TS_1M, c, e}, {TS_RAW, e, to}};
+        Part *parts = NULL;
+        size_t n = 0;
+        int r = 0;
+        for (size_t i = 0; i < ELEMENTSOF(pieces) && r >= 0; i++)
+                r = report_part(t, pieces[i].tier, by, group, from_usec, pieces[i].lo, pieces[i].hi, &parts, &n);
+        SeriesName *names = NULL;
+        size_t nnames = 0;
         sqlite3_stmt *st = NULL;
-        int r = stmt(t, (Stmt)(S_REPORT + (int)by * 2 + (group != NULL)), &st);
-        if (r < 0)
+        if (r >= 0 && (r = stmt(t, S_SERIES_ALL, &st)) >= 0)
+                r = collect(t, st, sizeof *names, fill_series, (void **)&names, &nnames);
+        if (r < 0) {
+                free(parts);
                 return r;
-        for (int i = 0; i < 5; i++) {
-                char name[16];
-                snprintf(name, sizeof name, ":lo%d", i);
-                bind_named(st, name, i64(lo[i]));
-                snprintf(name, sizeof name, ":hi%d", i);
-                bind_named(st, name, i64(hi[i]));
         }
-        bind_named(st, ":from", i64(from_usec));
-        bind_named(st, ":lookback", i64(10 * MINUTE_USEC));
-        if (group)
-                sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":g"), group, -1, SQLITE_STATIC);
-        return collect(t, st, sizeof **ret, fill_report, (void **)ret, ret_n);
+        for (size_t i = 0; i < n; i++) {
+                SeriesName key = {.id = parts[i].series};
+                const SeriesName *s = nnames ? bsearch(&key, names, nnames, sizeof *names, by_id) : NULL;
+                snprintf(parts[i].row.group, sizeof parts[i].row.group, "%s", s ? s->group : "");
+                parts[i].row.ended_usec = s ? s->ended_usec : 0;
+        }
+        free(names);
+        if (n)
+                qsort(parts, n, sizeof *parts, by_group_period);
+        TsReportRow *rows = calloc(n ? n : 1, sizeof *rows);
+        size_t m = 0;
+        if (!rows) {
+                free(parts);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (!parts[i].row.group[0]) /* a series row gone meanwhile */
+                        continue;
+                size_t j = i;
+                while (j + 1 < n && by_group_period(&parts[i], &parts[j + 1]) == 0)
+                        merge(&parts[i], &parts[++j]);
+                TsPoint *u = &parts[i].row.use;
+                u->avg[CG_STAT_MEM_USAGE] = parts[i].mem_n > 0 ? (uint64_t)(parts[i].mem_sum / parts[i].mem_n) : 0;
+                rows[m++] = parts[i].row;
+                i = j;
+        }
+        free(parts);
+        *ret = rows;
+        *ret_n = m;
+        return 0;
 }
 
 /* ---- the ledger ---- */

@@ -44,13 +44,17 @@ int tsdb_begin(Tsdb *t);
 int tsdb_commit(Tsdb *t);
 void tsdb_rollback(Tsdb *t);
 
-/* The open series of group, or a new one started at now_usec. *ret_created says which. */
-int tsdb_series_open(Tsdb *t, const char *group, uint64_t now_usec, int64_t *ret_id, bool *ret_created);
+/* The open series of group, or a new one started at now_usec. *ret_created says which;
+ * *ret_frozen_usec is the time frozen recorded for it (tsdb_series_frozen). */
+int tsdb_series_open(Tsdb *t, const char *group, uint64_t now_usec, int64_t *ret_id, bool *ret_created,
+                     uint64_t *ret_frozen_usec);
+int tsdb_series_frozen(Tsdb *t, int64_t id, uint64_t frozen_usec);
+/* How far back a read of raw samples looks for the sample before its first (two sampling
+ * intervals and some): the first increase of a range needs it. Default 10 minutes. */
+void tsdb_set_lookback(Tsdb *t, uint64_t usec);
 int tsdb_series_end(Tsdb *t, int64_t id, uint64_t ended_usec);
 /* 1 if any series (live or ended) has this group name, 0 if none. */
 int tsdb_series_known(Tsdb *t, const char *group);
-/* The newest sample of a series (to carry frozen_usec across a restart): 0, or -ENOENT. */
-int tsdb_series_last(Tsdb *t, int64_t id, uint64_t *ret_ts, uint64_t *ret_frozen_usec);
 
 /* One sample. Values the host lacks (not in s->have) are stored as NULL. */
 int tsdb_sample_put(Tsdb *t, int64_t series, uint64_t ts, const CgStats *s, uint64_t frozen_usec);

@@ -8,13 +8,18 @@ CREATE TABLE series (
     id            INTEGER PRIMARY KEY,
     group_name    TEXT    NOT NULL,
     started_usec  INTEGER NOT NULL,
-    ended_usec    INTEGER
+    ended_usec    INTEGER,
+    frozen_usec   INTEGER NOT NULL DEFAULT 0  -- time frozen so far, so a restart goes on from it
 ) STRICT;
 CREATE INDEX series_group ON series(group_name);
 CREATE UNIQUE INDEX series_live ON series(group_name) WHERE ended_usec IS NULL;
 
 -- Raw samples: counters as the kernel counts them (rates and deltas are derived when read),
 -- gauges as read. NULL: the host does not count it. frozen_usec is the sampler's own counter.
+-- Clustered by time: a sweep appends (about 30 pages for 1000 groups, where (series, ts)
+-- dirtied a page per group), and the minute rollup reads rows in storage order. A group's
+-- raw history is read by scanning its time range, so the API serves raw rows for short
+-- ranges only and the minute tier beyond.
 CREATE TABLE samples (
     series                     INTEGER NOT NULL,
     ts                         INTEGER NOT NULL,
@@ -46,9 +51,8 @@ CREATE TABLE samples (
     memory_swap                INTEGER,
     pids_current               INTEGER,
     freezer_frozen             INTEGER,
-    PRIMARY KEY (series, ts)
+    PRIMARY KEY (ts, series)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX samples_ts ON samples(ts);
 
 -- Rollups: per bucket (ts = its start), the counters' increase and each gauge's min, mean and
 -- max over the n samples in it. usage_1m from samples, usage_1h from usage_1m, usage_1d from

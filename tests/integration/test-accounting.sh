@@ -118,7 +118,13 @@ check "the deleted group has its ledger row" has '"kind":"group","group":"burn"'
 lcpu=$(sed -n 's/.*"kind":"group","group":"burn".*"cpu_usec":\([0-9]*\).*/\1/p' <<<"$BODY")
 check "... with its CPU time (${lcpu:-none} µs)" within 5 "${lcpu:-0}" "${kcpu:-0}"
 api GET "/api/v1/ledger?group=oom"
-check "... and the OOM kill is in the group's totals" grep -q '"kind":"group","group":"oom".*"oom_kills":[1-9]' <<<"$BODY"
+# v1 counts a kill in the victim's own memcg only; under systemd that is the process's scope,
+# which systemd removes when the process ends, count and all.
+if [ "$DRIVER" = systemd ] && [ "$LAYOUT" = v1 ]; then
+	skip "... and the OOM kill is in the group's totals" "v1 counts it in the process's scope, gone with it"
+else
+	check "... and the OOM kill is in the group's totals" grep -q '"kind":"group","group":"oom".*"oom_kills":[1-9]' <<<"$BODY"
+fi
 api GET "/api/v1/reports/usage?from=-1h"
 check "the report has the deleted group, marked deleted" has '"group":"burn","period":null,"deleted_at":"2'
 rcpu=$(sed -n 's/.*"group":"burn"[^}]*"cpu_seconds":\([0-9.]*\).*/\1/p' <<<"$BODY")

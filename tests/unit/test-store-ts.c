@@ -63,8 +63,9 @@ static CgStats stats(uint64_t cpu, uint64_t mem) {
  * memory cycles through 1, 2, 3 MiB. Returns the sample count. */
 static size_t feed(Tsdb *t, const char *group, uint64_t start, uint64_t span, uint64_t every, int64_t *ret_series) {
         bool created;
+        uint64_t frozen;
         size_t n = 0;
-        assert_int_equal(tsdb_series_open(t, group, start, ret_series, &created), 0);
+        assert_int_equal(tsdb_series_open(t, group, start, ret_series, &created, &frozen), 0);
         assert_true(created);
         assert_int_equal(tsdb_begin(t), 0);
         assert_int_equal(tsdb_birth_put(t, *ret_series, start, stats(0, 0).have), 0);
@@ -134,7 +135,8 @@ static void counter_reset_counts_from_zero(void **state) {
         Fixture *f = *state;
         int64_t id;
         bool created;
-        assert_int_equal(tsdb_series_open(f->t, "db", T0, &id, &created), 0);
+        uint64_t frozen;
+        assert_int_equal(tsdb_series_open(f->t, "db", T0, &id, &created, &frozen), 0);
         uint64_t cpu[] = {0, 500, 900, 100, 400};
         for (size_t i = 0; i < ELEMENTSOF(cpu); i++) {
                 CgStats s = stats(cpu[i], 1);
