@@ -7,7 +7,7 @@
  *   3. samples ingested per second, bytes per group per day at each tier (SQLite's dbstat),
  *      and the latency of a 30-day report over 1000 groups.
  * Usage: cgwarden-bench-sampling --raw-root NAME --db-dir DIR [--daemon-socket PATH]
- *        [--daemon-root NAME] [--rounds N] [--groups 10,100,1000,5000] */
+ *        [--daemon-pid PID] [--rounds N] [--groups 10,100,1000,5000] [--sweeps-only] */
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -265,18 +265,19 @@ static void floor_add(Floor *f, const char *name, size_t *budget) {
         }
 }
 
+/* Every read must succeed: a floor whose reads fail (EMFILE) would look free. */
 static void floor_sweep(const Floor *f) {
         char buf[16384];
         for (size_t i = 0; i < f->n; i++) {
                 if (f->fds[i] >= 0) {
-                        (void)!pread(f->fds[i], buf, sizeof buf, 0);
+                        if (pread(f->fds[i], buf, sizeof buf, 0) < 0)
+                                die(f->paths[i]);
                         continue;
                 }
                 int fd = open(f->paths[i], O_RDONLY | O_CLOEXEC);
-                if (fd >= 0) {
-                        (void)!read(fd, buf, sizeof buf);
-                        close(fd);
-                }
+                if (fd < 0 || read(fd, buf, sizeof buf) < 0)
+                        die(f->paths[i]);
+                close(fd);
         }
 }
 
@@ -308,6 +309,9 @@ typedef struct SweepRow {
         double floor_ms, read_ms, sweep_ms, floor_cpu_ms, sweep_cpu_ms;
 } SweepRow;
 
+/* The sampler's rounds first, then the floor's: both keep files open, and together they
+ * would pass the open-file limit (the floor's reads would fail with EMFILE and look free).
+ * The floor keeps open as many files as the sampler did. */
 static SweepRow bench_sweep(Groups *g, size_t n, unsigned rounds) {
         SweepRow row = {.n = n};
         Source src = {g, n, 1};
@@ -325,8 +329,27 @@ static SweepRow bench_sweep(Groups *g, size_t n, unsigned rounds) {
         size_t hot, cold, fds;
         sampler_counts(s, &hot, &cold, &fds);
         row.hot = hot, row.cold = cold;
+        for (unsigned r = 0; r < rounds; r++) {
+                uint64_t c0 = cpu_usec(), t0 = cg_now_usec(CLOCK_MONOTONIC);
+                ts += SEC;
+                (void)sampler_read(s, ts);
+                uint64_t t1 = cg_now_usec(CLOCK_MONOTONIC);
+                tsdb_begin(t);
+                (void)sampler_write(s, t);
+                (void)tsdb_rollup(t, ts, 3 * SEC);
+                tsdb_commit(t);
+                SamplerEvent *ev;
+                size_t nev;
+                sampler_take_events(s, &ev, &nev);
+                free(ev);
+                rd[r] = t1 - t0;
+                sw[r] = cg_now_usec(CLOCK_MONOTONIC) - t0;
+                swc[r] = cpu_usec() - c0;
+        }
+        sampler_free(s);
+        tsdb_close(t);
+        store_close(store);
 
-        /* The floor gets the same number of files kept open as the sampler holds. */
         Floor f = {0};
         f.paths = calloc(n * 13 + 1, sizeof *f.paths);
         f.fds = calloc(n * 13 + 1, sizeof *f.fds);
@@ -337,31 +360,15 @@ static SweepRow bench_sweep(Groups *g, size_t n, unsigned rounds) {
         for (unsigned r = 0; r < rounds; r++) {
                 uint64_t c0 = cpu_usec(), t0 = cg_now_usec(CLOCK_MONOTONIC);
                 floor_sweep(&f);
-                uint64_t t1 = cg_now_usec(CLOCK_MONOTONIC), c1 = cpu_usec();
-                ts += SEC;
-                (void)sampler_read(s, ts);
-                uint64_t t2 = cg_now_usec(CLOCK_MONOTONIC);
-                tsdb_begin(t);
-                (void)sampler_write(s, t);
-                (void)tsdb_rollup(t, ts, 3 * SEC);
-                tsdb_commit(t);
-                SamplerEvent *ev;
-                size_t nev;
-                sampler_take_events(s, &ev, &nev);
-                free(ev);
-                uint64_t t3 = cg_now_usec(CLOCK_MONOTONIC), c3 = cpu_usec();
-                fl[r] = t1 - t0, rd[r] = t2 - t1, sw[r] = t3 - t1;
-                flc[r] = c1 - c0, swc[r] = c3 - c1;
+                fl[r] = cg_now_usec(CLOCK_MONOTONIC) - t0;
+                flc[r] = cpu_usec() - c0;
         }
+        floor_free(&f);
         row.floor_ms = median_ms(fl, rounds);
         row.read_ms = median_ms(rd, rounds);
         row.sweep_ms = median_ms(sw, rounds);
         row.floor_cpu_ms = median_ms(flc, rounds);
         row.sweep_cpu_ms = median_ms(swc, rounds);
-        floor_free(&f);
-        sampler_free(s);
-        tsdb_close(t);
-        store_close(store);
         free(rd), free(sw), free(fl), free(swc), free(flc);
         return row;
 }
@@ -594,17 +601,15 @@ static void bench_report(unsigned rounds) {
 
 int main(int argc, char **argv) {
         static const struct option opts[] = {
-            {"raw-root", required_argument, NULL, 'r'},
-            {"db-dir", required_argument, NULL, 'd'},
-            {"daemon-socket", required_argument, NULL, 's'},
-            {"daemon-pid", required_argument, NULL, 'p'},
-            {"rounds", required_argument, NULL, 'n'},
-            {"groups", required_argument, NULL, 'g'},
-            {0},
+            {"raw-root", required_argument, NULL, 'r'},      {"db-dir", required_argument, NULL, 'd'},
+            {"daemon-socket", required_argument, NULL, 's'}, {"daemon-pid", required_argument, NULL, 'p'},
+            {"rounds", required_argument, NULL, 'n'},        {"groups", required_argument, NULL, 'g'},
+            {"sweeps-only", no_argument, NULL, 'o'},         {0},
         };
         const char *sock = NULL, *sizes = "10,100,1000,5000";
         pid_t daemon = 0;
         unsigned rounds = 20;
+        bool sweeps_only = false;
         int c;
         while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
                 switch (c) {
@@ -614,6 +619,7 @@ int main(int argc, char **argv) {
                 case 'p': daemon = (pid_t)atoi(optarg); break;
                 case 'n': rounds = (unsigned)atoi(optarg); break;
                 case 'g': sizes = optarg; break;
+                case 'o': sweeps_only = true; break;
                 default: return 2;
                 }
         }
@@ -643,6 +649,8 @@ int main(int argc, char **argv) {
                 fflush(stdout);
         }
         remove_groups(&g);
+        if (sweeps_only)
+                return 0;
         if (sock && daemon && r1000.n) {
                 double ms = bench_daemon(sock, daemon, 1000, 20);
                 printf("\ncgwardend at --interval 1s with 1000 groups: %.1f ms of CPU per second (%.2f %% of a core); "

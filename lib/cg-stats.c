@@ -219,9 +219,10 @@ static void put(CgStats *s, const Key *k, uint64_t raw, bool add) {
         s->have |= 1u << k->stat;
 }
 
-static const Key *find(const Key *keys, const char *word) {
+/* The key naming the word at w of length n, or NULL. */
+static const Key *find(const Key *keys, const char *w, size_t n) {
         for (const Key *k = keys; k->key; k++)
-                if (strcmp(k->key, word) == 0)
+                if (k->key[0] == w[0] && strlen(k->key) == n && memcmp(k->key, w, n) == 0)
                         return k;
         return NULL;
 }
@@ -230,8 +231,56 @@ static uint64_t number(const char *s) {
         return strncmp(s, "max", 3) == 0 ? UINT64_MAX : strtoull(s, NULL, 10);
 }
 
-static void parse(const FileSpec *f, char *buf, CgStats *s) {
-        char *save = NULL;
+static size_t nkeys(const Key *keys) {
+        size_t n = 0;
+        while (keys[n].key)
+                n++;
+        return n;
+}
+
+/* One line (NUL-terminated, no newline) of a KEYED, BLKIO, PSI or IOSTAT file. Returns 1 if
+ * it gave a KEYED value (so the caller can stop once it has them all). */
+static int parse_line(const FileSpec *f, char *line, CgStats *s) {
+        char *sp = strchr(line, ' ');
+        const Key *k;
+        if (!sp)
+                return 0;
+        switch (f->parse) {
+        case KEYED:
+                if ((k = find(f->keys, line, (size_t)(sp - line)))) {
+                        put(s, k, number(sp + 1), false);
+                        return 1;
+                }
+                return 0;
+        case BLKIO: { /* "MAJ:MIN Op N", summed over disks; "Total N" has no operation */
+                char *op = sp + 1, *sp2 = strchr(op, ' ');
+                if (sp2 && (k = find(f->keys, op, (size_t)(sp2 - op))))
+                        put(s, k, number(sp2 + 1), true);
+                return 0;
+        }
+        case PSI: { /* "some avg10=… total=N" */
+                char *total = strstr(sp, " total=");
+                if (total && (k = find(f->keys, line, (size_t)(sp - line))))
+                        put(s, k, number(total + 7), false);
+                return 0;
+        }
+        case IOSTAT: /* "MAJ:MIN rbytes=N wbytes=N …", summed over disks */
+                for (char *w = sp + 1; w && *w; w = strchr(w, ' '), w = w ? w + 1 : NULL) {
+                        char *eq = strchr(w, '=');
+                        char *end = strchr(w, ' ');
+                        if (!eq || (end && eq > end))
+                                continue;
+                        if ((k = find(f->keys, w, (size_t)(eq - w))))
+                                put(s, k, number(eq + 1), true);
+                }
+                return 0;
+        default: return 0;
+        }
+}
+
+/* One pass over the file's lines, with no tokenizer: a memory.stat has some fifty lines of
+ * which three are wanted, so the comparisons are what a sweep's CPU goes to. */
+static void parse(const FileSpec *f, char *buf, size_t len, CgStats *s) {
         if (f->parse == ONE || f->parse == STATE) {
                 put(s, &f->one, f->parse == ONE ? number(buf) : strncmp(buf, "FROZEN", 6) == 0, false);
                 return;
@@ -240,30 +289,13 @@ static void parse(const FileSpec *f, char *buf, CgStats *s) {
         if (f->parse == BLKIO || f->parse == IOSTAT)
                 for (const Key *k = f->keys; k->key; k++)
                         put(s, k, 0, false);
-        for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char *w[8], *ws = NULL;
-                size_t n = 0;
-                for (char *t = strtok_r(line, " ", &ws); t && n < ELEMENTSOF(w); t = strtok_r(NULL, " ", &ws))
-                        w[n++] = t;
-                const Key *k;
-                if (f->parse == KEYED && n == 2 && (k = find(f->keys, w[0])))
-                        put(s, k, number(w[1]), false);
-                else if (f->parse == BLKIO && n == 3 && (k = find(f->keys, w[1]))) /* summed over disks */
-                        put(s, k, number(w[2]), true);
-                else if (f->parse == PSI && n >= 2 && (k = find(f->keys, w[0])))
-                        for (size_t i = 1; i < n; i++) {
-                                if (strncmp(w[i], "total=", 6) == 0)
-                                        put(s, k, number(w[i] + 6), false);
-                        }
-                else if (f->parse == IOSTAT)
-                        for (size_t i = 1; i < n; i++) {
-                                char *eq = strchr(w[i], '=');
-                                if (!eq)
-                                        continue;
-                                *eq = '\0';
-                                if ((k = find(f->keys, w[i])))
-                                        put(s, k, number(eq + 1), true);
-                        }
+        size_t want = f->parse == KEYED ? nkeys(f->keys) : SIZE_MAX, got = 0;
+        for (char *line = buf, *end = buf + len; line < end && got < want;) {
+                char *nl = memchr(line, '\n', (size_t)(end - line));
+                if (nl)
+                        *nl = '\0';
+                got += (size_t)parse_line(f, line, s);
+                line = nl ? nl + 1 : end;
         }
 }
 
@@ -316,7 +348,7 @@ int cg_stat_read(CgStatReader *r, CgStats *ret) {
                 if (n < 0)
                         continue; /* the group went away meanwhile: values left out */
                 buf[n] = '\0';
-                parse(r->files[i].spec, buf, ret);
+                parse(r->files[i].spec, buf, (size_t)n, ret);
         }
         if (r->mem_dir >= 0 && (ret->have & (1u << CG_STAT_OOM_KILLS)))
                 ret->v[CG_STAT_OOM_KILLS] += v1_descendant_oom_kills(r->mem_dir, 0);
