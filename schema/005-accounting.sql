@@ -57,6 +57,8 @@ CREATE TABLE samples (
 -- Rollups: per bucket (ts = its start), the counters' increase and each gauge's min, mean and
 -- max over the n samples in it. usage_1m from samples, usage_1h from usage_1m, usage_1d from
 -- usage_1h (the daily tier keeps a month's report over a thousand groups to ~30k rows).
+-- Clustered by time like the samples: a report reads every group's rows of a range in
+-- storage order, and a rollup appends; one group's chart goes through (series, ts).
 CREATE TABLE usage_1m (
     series                     INTEGER NOT NULL,
     ts                         INTEGER NOT NULL,
@@ -105,9 +107,9 @@ CREATE TABLE usage_1m (
     freezer_frozen_min         INTEGER,
     freezer_frozen_avg         INTEGER,
     freezer_frozen_max         INTEGER,
-    PRIMARY KEY (series, ts)
+    PRIMARY KEY (ts, series)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX usage_1m_ts ON usage_1m(ts);
+CREATE INDEX usage_1m_series ON usage_1m(series, ts);
 
 CREATE TABLE usage_1h (
     series                     INTEGER NOT NULL,
@@ -157,9 +159,9 @@ CREATE TABLE usage_1h (
     freezer_frozen_min         INTEGER,
     freezer_frozen_avg         INTEGER,
     freezer_frozen_max         INTEGER,
-    PRIMARY KEY (series, ts)
+    PRIMARY KEY (ts, series)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX usage_1h_ts ON usage_1h(ts);
+CREATE INDEX usage_1h_series ON usage_1h(series, ts);
 
 CREATE TABLE usage_1d (
     series                     INTEGER NOT NULL,
@@ -209,9 +211,9 @@ CREATE TABLE usage_1d (
     freezer_frozen_min         INTEGER,
     freezer_frozen_avg         INTEGER,
     freezer_frozen_max         INTEGER,
-    PRIMARY KEY (series, ts)
+    PRIMARY KEY (ts, series)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX usage_1d_ts ON usage_1d(ts);
+CREATE INDEX usage_1d_series ON usage_1d(series, ts);
 
 -- How far each tier is rolled up: every bucket before done_usec is complete.
 CREATE TABLE rollup_state (
