@@ -152,10 +152,10 @@ lint:
 	  done; done; exit $$fail
 
 format:
-	clang-format -i lib/*.[ch] daemon/*.[ch] cli/*.[ch] tests/unit/*.c tests/fuzz/*.c bench/*.c
+	clang-format -i lib/*.[ch] daemon/*.[ch] cli/*.[ch] tests/unit/*.c tests/fuzz/*.c bench/*.[ch]
 
 check-format:
-	clang-format --dry-run --Werror lib/*.[ch] daemon/*.[ch] cli/*.[ch] tests/unit/*.c tests/fuzz/*.c bench/*.c
+	clang-format --dry-run --Werror lib/*.[ch] daemon/*.[ch] cli/*.[ch] tests/unit/*.c tests/fuzz/*.c bench/*.[ch]
 
 clean:
 	rm -rf build

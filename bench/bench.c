@@ -20,6 +20,7 @@
 
 #include "cg-fs.h"
 #include "cg-systemd.h"
+#include "bench-util.h"
 #include "cg-util.h"
 
 static const char *const controllers[] = {"cpu", "cpuacct", "cpuset", "memory", "blkio", "devices", "freezer", "pids"};
@@ -27,16 +28,6 @@ static char hier[8][256];
 static size_t nhier;
 static const char *raw_root, *api_root, *sock, *db_dir;
 static CURL *curl;
-
-static int cmp_u64(const void *a, const void *b) {
-        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-        return (x > y) - (x < y);
-}
-
-static double median_ms(uint64_t *v, size_t n) {
-        qsort(v, n, sizeof *v, cmp_u64);
-        return (n % 2 ? (double)v[n / 2] : (double)(v[n / 2 - 1] + v[n / 2]) / 2) / 1000.0;
-}
 
 static void die(const char *what) {
         fprintf(stderr, "cgwarden-bench: %s: %s\n", what, strerror(errno));

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cg-stats.h"
+#include "bench-util.h"
 #include "cg-util.h"
 #include "sampler.h"
 #include "store-ts.h"
@@ -49,16 +50,6 @@ static void die(const char *what) {
         fprintf(stderr, "cgwarden-bench-sampling: %s: %s\n", what, strerror(errno));
         cleanup();
         exit(1);
-}
-
-static int cmp_u64(const void *a, const void *b) {
-        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-        return (x > y) - (x < y);
-}
-
-static double median_ms(uint64_t *v, size_t n) {
-        qsort(v, n, sizeof *v, cmp_u64);
-        return (n % 2 ? (double)v[n / 2] : (double)(v[n / 2 - 1] + v[n / 2]) / 2) / 1000.0;
 }
 
 static uint64_t cpu_usec(void) {

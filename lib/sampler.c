@@ -506,8 +506,3 @@ void sampler_counts(const Sampler *s, size_t *ret_hot, size_t *ret_cold, size_t 
         *ret_cold = s->n - hot;
         *ret_fds = s->fds;
 }
-
-int64_t sampler_series_of(const Sampler *s, const char *name) {
-        Tracked *t = find(s, name);
-        return t ? t->series : 0;
-}

@@ -87,5 +87,3 @@ int sampler_recheck(Sampler *s, uint64_t now_usec);
 const SamplerRow *sampler_rows(Sampler *s, size_t *ret_n);
 /* How the groups were read: kept open (hot) or each sweep (cold), and the files held. */
 void sampler_counts(const Sampler *s, size_t *ret_hot, size_t *ret_cold, size_t *ret_fds);
-/* The series id of a group the sampler tracks, or 0. */
-int64_t sampler_series_of(const Sampler *s, const char *name);

@@ -1045,14 +1045,3 @@ int tsdb_events_last_id(Tsdb *t, int64_t *ret) {
         *ret = sqlite3_column_int64(st, 0);
         return 0;
 }
-
-int tsdb_size_bytes(Tsdb *t, uint64_t *ret) {
-        sqlite3_stmt *st = NULL;
-        int rc = sqlite3_prepare_v2(t->db, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
-                                    -1, &st, NULL);
-        if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
-                *ret = (uint64_t)sqlite3_column_int64(st, 0);
-        int r = rc == SQLITE_ROW ? 0 : errno_of(t->db, rc);
-        sqlite3_finalize(st);
-        return r;
-}

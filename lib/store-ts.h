@@ -152,6 +152,3 @@ int tsdb_events(Tsdb *t, int64_t after_id, uint64_t since_usec, const char *grou
 void ts_events_free(TsEvent *v, size_t n);
 /* The newest event's id, 0 if none. */
 int tsdb_events_last_id(Tsdb *t, int64_t *ret);
-
-/* Bytes the database file takes (page_count × page_size). */
-int tsdb_size_bytes(Tsdb *t, uint64_t *ret);
