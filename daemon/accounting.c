@@ -37,7 +37,7 @@ static uint64_t lookback(const AcctConfig *cfg) {
 }
 
 int acct_open(Acct *a, const char *db_path, const AcctConfig *cfg, struct Groups *groups, bool unified, CgError *err) {
-        *a = (Acct){.cfg = *cfg, .groups = groups, .stop_fd = -1, .kick_fd = -1, .epoll_fd = -1};
+        *a = (Acct){.cfg = *cfg, .stop_fd = -1, .kick_fd = -1, .epoll_fd = -1};
         pthread_mutex_init(&a->wlock, NULL);
         pthread_mutex_init(&a->rlock, NULL);
         pthread_mutex_init(&a->slock, NULL);
@@ -51,10 +51,8 @@ int acct_open(Acct *a, const char *db_path, const AcctConfig *cfg, struct Groups
         }
         if (r < 0)
                 return r;
-        SamplerConfig sc = {.unified = unified,
-                            .throttle_ratio = cfg->throttle_ratio,
-                            .pressure_ratio = cfg->pressure_ratio,
-                            .fd_budget = cfg->fd_budget};
+        SamplerConfig sc = {
+            .unified = unified, .throttle_ratio = cfg->throttle_ratio, .pressure_ratio = cfg->pressure_ratio};
         SamplerSource src = {groups, src_generation, src_list, src_open_dirs};
         r = sampler_new(&sc, &src, &a->sampler);
         if (r < 0)
@@ -111,14 +109,11 @@ static int put_events(Acct *a, const SamplerEvent *ev, size_t n, uint64_t now, i
 }
 
 static void publish(Acct *a, uint64_t now) {
-        size_t n;
-        const SamplerRow *rows = sampler_rows(a->sampler, &n);
-        AcctSnapshot *s = malloc(sizeof *s + n * sizeof *rows);
+        AcctSnapshot *s = malloc(sizeof *s + sampler_groups(a->sampler) * sizeof *s->rows);
         if (!s)
                 return;
-        *s = (AcctSnapshot){.refs = 1, .ts = now, .n = n};
-        if (n)
-                memcpy(s->rows, rows, n * sizeof *rows);
+        *s = (AcctSnapshot){.refs = 1, .ts = now};
+        s->n = sampler_rows(a->sampler, s->rows);
         AcctSnapshot *old;
         {
                 WITH(a->slock);
@@ -212,12 +207,16 @@ static void *run(void *arg) {
                 int n = epoll_wait(a->epoll_fd, ev, 3, (int)((until > now ? until - now : 0) / 1000 + 1));
                 for (int i = 0; i < n; i++) {
                         uint64_t count;
-                        if (ev[i].data.u32 == 0)
-                                return NULL;
-                        if (ev[i].data.u32 == 1 && notified(a, false))
-                                recheck = cg_now_usec(CLOCK_MONOTONIC) + SAMPLER_RECHECK_USEC;
-                        else if (read(a->kick_fd, &count, sizeof count) == sizeof count)
-                                (void)sampler_sync(a->sampler);
+                        switch (ev[i].data.u32) {
+                        case 0: return NULL; /* stop */
+                        case 1:              /* the kernel reported memory events */
+                                if (notified(a, false))
+                                        recheck = cg_now_usec(CLOCK_MONOTONIC) + SAMPLER_RECHECK_USEC;
+                                break;
+                        default: /* the set of groups changed */
+                                if (read(a->kick_fd, &count, sizeof count) == sizeof count)
+                                        (void)sampler_sync(a->sampler);
+                        }
                 }
         }
 }

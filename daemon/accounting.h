@@ -18,7 +18,6 @@ typedef struct AcctConfig {
         uint64_t interval_usec;
         TsRetention keep;
         double throttle_ratio, pressure_ratio;
-        size_t fd_budget; /* 0: the open-file limit less a reserve */
 } AcctConfig;
 
 /* What the last sweep saw, shared with readers (SSE streams) by reference count. */
@@ -31,7 +30,6 @@ typedef struct AcctSnapshot {
 
 typedef struct Acct {
         AcctConfig cfg;
-        struct Groups *groups;
         pthread_mutex_t wlock, rlock, slock;
         Tsdb *w, *r;
         Sampler *sampler;

@@ -46,7 +46,6 @@ struct Sampler {
         int epoll_fd, inotify_fd;
         SamplerEvent *events;
         size_t nevents, cap_events;
-        SamplerRow *rows; /* a copy for sampler_rows() */
 };
 
 static size_t default_budget(void) {
@@ -106,7 +105,6 @@ void sampler_free(Sampler *s) {
                 untrack(s, &s->g[i]);
         free(s->g);
         free(s->events);
-        free(s->rows);
         if (s->epoll_fd >= 0)
                 close(s->epoll_fd);
         if (s->inotify_fd >= 0)
@@ -143,7 +141,7 @@ static void open_hot(Sampler *s, Tracked *t) {
                 t->oom_fd = fd;
                 if (!s->cfg.unified) {
                         s->fds++;
-                        /* The eventfd's data is the tracked group's name: the array moves. */
+                        /* The event carries the eventfd itself, not a pointer: relist moves the array. */
                         (void)epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd,
                                         &(struct epoll_event){.events = EPOLLIN, .data.fd = fd});
                 }
@@ -483,19 +481,16 @@ int sampler_recheck(Sampler *s, uint64_t now_usec) {
         return n;
 }
 
-const SamplerRow *sampler_rows(Sampler *s, size_t *ret_n) {
-        SamplerRow *rows = realloc(s->rows, (s->n ? s->n : 1) * sizeof *rows);
-        if (!rows) {
-                *ret_n = 0;
-                return NULL;
-        }
-        s->rows = rows;
+size_t sampler_groups(const Sampler *s) {
+        return s->n;
+}
+
+size_t sampler_rows(const Sampler *s, SamplerRow *out) {
         size_t n = 0;
         for (size_t i = 0; i < s->n; i++)
                 if (s->g[i].row.ts)
-                        rows[n++] = s->g[i].row;
-        *ret_n = n;
-        return rows;
+                        out[n++] = s->g[i].row;
+        return n;
 }
 
 void sampler_counts(const Sampler *s, size_t *ret_hot, size_t *ret_cold, size_t *ret_fds) {

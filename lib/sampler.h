@@ -83,7 +83,9 @@ int sampler_notified(Sampler *s, uint64_t now_usec);
 #define SAMPLER_RECHECK_USEC 250000
 int sampler_recheck(Sampler *s, uint64_t now_usec);
 
-/* The last read's rows, borrowed until the next read. */
-const SamplerRow *sampler_rows(Sampler *s, size_t *ret_n);
+/* How many groups the sampler tracks; and the last read's rows (at most that many, groups
+ * that could not be read left out) copied into out. Returns the rows copied. */
+size_t sampler_groups(const Sampler *s);
+size_t sampler_rows(const Sampler *s, SamplerRow *out);
 /* How the groups were read: kept open (hot) or each sweep (cold), and the files held. */
 void sampler_counts(const Sampler *s, size_t *ret_hot, size_t *ret_cold, size_t *ret_fds);
