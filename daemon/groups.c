@@ -37,6 +37,12 @@ void groups_done(Groups *gs) {
         pthread_mutex_destroy(&gs->lock);
 }
 
+/* The set of groups changed: a new generation, and the sampler takes it in now. */
+static void changed(Groups *gs) {
+        __atomic_add_fetch(&gs->generation, 1, __ATOMIC_RELEASE);
+        acct_groups_changed(gs->acct);
+}
+
 static int not_found(CgError *err) {
         return cg_error_set(err, -ENOENT, "not_found", NULL, "no such group");
 }
@@ -175,8 +181,7 @@ int groups_create(Groups *gs, const char *name, const char *parent, const CgLimi
                 (void)gs->driver->ops->destroy(gs->driver, &c.path, false, NULL);
                 return store_failed(err, r);
         }
-        __atomic_add_fetch(&gs->generation, 1, __ATOMIC_RELEASE);
-        acct_groups_changed(gs->acct);
+        changed(gs);
         if (parent)
                 acct_event(gs->acct, "group_create", name, "{\"parent\":\"%s\"}", parent);
         else
@@ -464,8 +469,7 @@ static int delete_locked(Groups *gs, const char *name, bool force, CgError *err)
         r = store_group_delete(gs->store, name);
         if (r < 0)
                 return store_failed(err, r);
-        __atomic_add_fetch(&gs->generation, 1, __ATOMIC_RELEASE);
-        acct_groups_changed(gs->acct);
+        changed(gs);
         acct_group_ended(gs->acct, &g, &final);
         return 0;
 }

@@ -48,22 +48,17 @@ static void record_end(Processes *ps, const StoreProcess *p) {
         file_path(ps, path, sizeof path, p->id, "status");
         SpawnUsage usage = {0};
         int r = spawn_read_status(path, &exited, &code, &usage);
-        StoreProcState st = r < 0 ? STORE_PROC_KILLED : exited ? STORE_PROC_EXITED : STORE_PROC_KILLED;
-        r = store_process_end(ps->groups->store, p->id, st,
-                              r < 0    ? -1
-                              : exited ? code
-                                       : -1,
-                              r < 0    ? SIGKILL
-                              : exited ? -1
-                                       : code,
-                              cg_now_usec(CLOCK_REALTIME));
+        /* The row as it now ends, for the store and the ledger alike. */
+        StoreProcess done = *p;
+        done.state = r < 0 || !exited ? STORE_PROC_KILLED : STORE_PROC_EXITED;
+        done.exit_code = r >= 0 && exited ? code : -1;
+        done.signal = r < 0 ? SIGKILL : exited ? -1 : code;
+        done.ended_usec = cg_now_usec(CLOCK_REALTIME);
+        r = store_process_end(ps->groups->store, p->id, done.state, done.exit_code, done.signal, done.ended_usec);
         if (r < 0 && r != -ENOENT)
                 fprintf(stderr, "cgwardend: recording the end of process %" PRId64 ": %s\n", p->id, strerror(-r));
-        StoreProcess done;
-        if (r >= 0 && store_process_get(ps->groups->store, p->id, &done) >= 0) {
+        if (r >= 0)
                 acct_process_ended(ps->groups->acct, &done, &usage);
-                store_process_clear(&done);
-        }
 }
 
 /* Whether a running process has ended; its end is recorded if so. Our own shims are
