@@ -131,10 +131,7 @@ static void write_usage(EventStream *es, FILE *f, const AcctSnapshot *snap) {
                               {CG_STAT_PIDS_CURRENT, "pids"}};
                 for (size_t k = 0; k < ELEMENTSOF(gauges); k++)
                         if (s->have & (1u << gauges[k].stat))
-                                json_object_set_new(g, gauges[k].key,
-                                                    s->v[gauges[k].stat] == UINT64_MAX
-                                                        ? json_string("max")
-                                                        : json_integer((json_int_t)s->v[gauges[k].stat]));
+                                json_object_set_new(g, gauges[k].key, api_stat_number(s->v[gauges[k].stat]));
                 if (row->has_rates) {
                         json_object_set_new(g, "cpu_cores", json_real(row->cpu_cores));
                         json_object_set_new(g, "io_read_bps", json_real(row->io_read_bps));

@@ -104,15 +104,9 @@ void api_groups_get(Api *api, const HttpRequest *req, const char *name, const ch
 /* {"time","cpu":{...},"memory":{...},"io":{...},"pids":{...}}: only what the host counts. */
 static json_t *stats_json(const CgStats *s, uint64_t usec) {
         json_t *o = json_pack("{s:o}", "time", cg_json_time(usec));
-        for (CgStat k = 0; k < _CG_STAT_COUNT; k++) {
-                if (!(s->have & (1u << k)))
-                        continue;
-                json_t *sec = json_object_get(o, cg_stat_section(k));
-                if (!sec)
-                        json_object_set_new(o, cg_stat_section(k), sec = json_object());
-                json_object_set_new(sec, cg_stat_key(k),
-                                    s->v[k] == UINT64_MAX ? json_string("max") : json_integer((json_int_t)s->v[k]));
-        }
+        for (CgStat k = 0; k < _CG_STAT_COUNT; k++)
+                if (s->have & (1u << k))
+                        api_stat_set(o, k, api_stat_number(s->v[k]));
         return o;
 }
 

@@ -45,20 +45,12 @@ static json_t *point_json(const TsPoint *p, uint64_t step) {
         for (CgStat k = 0; k < _CG_STAT_COUNT; k++) {
                 if (!(p->have & (1u << k)))
                         continue;
-                json_t *sec = json_object_get(o, cg_stat_section(k));
-                if (!sec)
-                        json_object_set_new(o, cg_stat_section(k), sec = json_object());
-                if (cg_stat_is_counter(k)) {
-                        json_object_set_new(sec, cg_stat_key(k), json_integer((json_int_t)p->inc[k]));
-                        continue;
-                }
-                json_t *mam = json_object();
-                const uint64_t v[3] = {p->min[k], p->avg[k], p->max[k]};
-                static const char *const names[3] = {"min", "avg", "max"};
-                for (int i = 0; i < 3; i++)
-                        json_object_set_new(mam, names[i],
-                                            v[i] == UINT64_MAX ? json_string("max") : json_integer((json_int_t)v[i]));
-                json_object_set_new(sec, cg_stat_key(k), mam);
+                if (cg_stat_is_counter(k))
+                        api_stat_set(o, k, json_integer((json_int_t)p->inc[k]));
+                else
+                        api_stat_set(o, k,
+                                     json_pack("{s:o,s:o,s:o}", "min", api_stat_number(p->min[k]), "avg",
+                                               api_stat_number(p->avg[k]), "max", api_stat_number(p->max[k])));
         }
         /* CPU in CPUs over the bucket (1.0 = one CPU busy the whole step): what a chart plots. */
         if (p->have & (1u << CG_STAT_CPU_USAGE_USEC))

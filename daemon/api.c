@@ -90,6 +90,17 @@ void api_reply_json(HttpResponse *resp, unsigned status, json_t *body) {
                 resp->status = 500;
 }
 
+json_t *api_stat_number(uint64_t v) {
+        return v == UINT64_MAX ? json_string("max") : json_integer((json_int_t)v);
+}
+
+void api_stat_set(json_t *o, CgStat k, json_t *v) {
+        json_t *sec = json_object_get(o, cg_stat_section(k));
+        if (!sec)
+                json_object_set_new(o, cg_stat_section(k), sec = json_object());
+        json_object_set_new(sec, cg_stat_key(k), v);
+}
+
 void api_reply_text(HttpResponse *resp, unsigned status, const char *content_type, char *body, size_t len) {
         resp->status = status;
         resp->content_type = content_type;

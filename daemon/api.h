@@ -25,6 +25,10 @@ void api_handle(void *app, const HttpRequest *req, HttpResponse *resp);
 /* Helpers for handlers. */
 void api_reply_json(HttpResponse *resp, unsigned status, json_t *body); /* steals body */
 void api_reply_error(HttpResponse *resp, int r, const CgError *err);
+/* A usage value as JSON: its number, or "max" for none (UINT64_MAX). */
+json_t *api_stat_number(uint64_t v);
+/* Sets o[section of k][key of k] = v (taken), creating the section ("cpu", "memory", …). */
+void api_stat_set(json_t *o, CgStat k, json_t *v);
 /* A text body (malloc'd, taken) of the given type, not to be cached. */
 void api_reply_text(HttpResponse *resp, unsigned status, const char *content_type, char *body, size_t len);
 /* Parses the body as a JSON object; on failure replies 400 and returns NULL. */

@@ -251,8 +251,7 @@ static const char *period_expr(TsPeriod by) {
 
 /* One part of a report: per series and period, the report's sums over [:lo, :hi) of one
  * tier. key = tier * 8 + period * 2 + by_group. Columns: series, period, n, cpu, throttled,
- * oom kills, io read, io write, frozen, TOTAL(memory mean × n), its n, memory max, first and
- * last ts. */
+ * oom kills, io read, io write, frozen, TOTAL(memory mean × n), its n, memory max. */
 static void sql_report(FILE *f, int key) {
         TsTier tier = (TsTier)(key / 8);
         TsPeriod by = (TsPeriod)(key / 2 % 4);
@@ -260,7 +259,7 @@ static void sql_report(FILE *f, int key) {
                 "SELECT series, %s AS period, SUM(n), SUM(cpu_usage_usec), SUM(cpu_throttled_usec), "
                 "SUM(memory_oom_kills), SUM(io_read_bytes), SUM(io_write_bytes), SUM(frozen_usec), "
                 "TOTAL(memory_usage_avg * n), TOTAL(CASE WHEN memory_usage_avg IS NOT NULL THEN n END), "
-                "MAX(memory_usage_max), MIN(ts), MAX(ts) FROM (",
+                "MAX(memory_usage_max) FROM (",
                 period_expr(by));
         tier_select(f, tier, "", key % 2, REPORT_STATS);
         fputs(") u GROUP BY series, period", f);
@@ -753,8 +752,6 @@ static void fill_part(sqlite3_stmt *st, void *out) {
                 u->max[CG_STAT_MEM_USAGE] = u64_of(st, 11);
                 u->have |= 1u << CG_STAT_MEM_USAGE;
         }
-        p->row.first_usec = u64_of(st, 12);
-        p->row.last_usec = u64_of(st, 13);
 }
 
 typedef struct SeriesName {
@@ -781,8 +778,8 @@ static int by_group_period(const void *a, const void *b) {
         return c ? c : (x->row.period_usec > y->row.period_usec) - (x->row.period_usec < y->row.period_usec);
 }
 
-/* Adds part q into p (same group and period): sums, maxima, first and last, and the
- * group's end, which is none while any of its series lives. */
+/* Adds part q into p (same group and period): sums, maxima, and the group's end, which is
+ * none while any of its series lives. */
 static void merge(Part *p, const Part *q) {
         TsPoint *u = &p->row.use;
         const TsPoint *v = &q->row.use;
@@ -795,10 +792,6 @@ static void merge(Part *p, const Part *q) {
         u->have |= v->have;
         p->mem_sum += q->mem_sum;
         p->mem_n += q->mem_n;
-        if (q->row.first_usec < p->row.first_usec)
-                p->row.first_usec = q->row.first_usec;
-        if (q->row.last_usec > p->row.last_usec)
-                p->row.last_usec = q->row.last_usec;
         if (!q->row.ended_usec || !p->row.ended_usec)
                 p->row.ended_usec = 0;
         else if (q->row.ended_usec > p->row.ended_usec)

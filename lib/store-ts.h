@@ -100,8 +100,7 @@ typedef struct TsReportRow {
         char group[CG_NAME_BUF];
         uint64_t period_usec; /* the period's start (by none: from) */
         TsPoint use;
-        uint64_t first_usec, last_usec; /* of the samples counted */
-        uint64_t ended_usec;            /* the group was deleted then; 0 if it lives */
+        uint64_t ended_usec; /* the group was deleted then; 0 if it lives */
 } TsReportRow;
 
 /* Every group's usage in [from, to), deleted groups included, from the coarsest tiers that
