@@ -124,21 +124,10 @@ static void raw_freeze(const char *group, bool freeze) {
 
 /* ---- the API over its unix socket, one kept-alive connection ---- */
 
-static size_t discard(char *ptr, size_t size, size_t nmemb, void *ud) {
-        return size * nmemb;
-}
-
 static void api(const char *method, const char *path, const char *body, long want) {
-        char url[512];
-        long status = 0;
-        snprintf(url, sizeof url, "http://localhost%s", path);
-        curl_easy_setopt(curl, CURLOPT_URL, url);
-        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, body ? (long)strlen(body) : 0L);
-        if (curl_easy_perform(curl) != CURLE_OK)
+        long status = bench_request(curl, method, path, body);
+        if (status < 0)
                 die("request");
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
         if (status != want) {
                 fprintf(stderr, "cgwarden-bench: %s %s answered %ld\n", method, path, status);
                 exit(1);
@@ -146,12 +135,8 @@ static void api(const char *method, const char *path, const char *body, long wan
 }
 
 static void api_init(void) {
-        static struct curl_slist *hdrs;
-        curl = curl_easy_init();
-        hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-        curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, sock);
-        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
-        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+        if (!(curl = bench_client(sock)))
+                die("curl");
 }
 
 /* ---- processes to freeze: forked into the group at birth, so no attach is timed ---- */

@@ -366,31 +366,13 @@ static SweepRow bench_sweep(Groups *g, size_t n, unsigned rounds) {
 
 /* ---- 2. the daemon at 1 s with 1000 groups ---- */
 
-static size_t discard(char *ptr, size_t size, size_t nmemb, void *ud) {
-        return size * nmemb;
-}
-
-static CURL *curl;
-
 static long api(const char *sock, const char *method, const char *path, const char *body) {
-        static struct curl_slist *hdrs;
-        char url[512];
-        long status = 0;
-        if (!curl) {
-                curl = curl_easy_init();
-                hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-                curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, sock);
-                curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
-                curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
-        }
-        snprintf(url, sizeof url, "http://localhost%s", path);
-        curl_easy_setopt(curl, CURLOPT_URL, url);
-        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, body ? (long)strlen(body) : 0L);
-        if (curl_easy_perform(curl) != CURLE_OK)
+        static CURL *curl;
+        if (!curl && !(curl = bench_client(sock)))
+                die("curl");
+        long status = bench_request(curl, method, path, body);
+        if (status < 0)
                 die("request to the daemon");
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
         return status;
 }
 

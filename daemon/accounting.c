@@ -97,6 +97,45 @@ static void note_event_id(Acct *a, int64_t id) {
 
 /* ---- the sampler thread ---- */
 
+typedef struct AcctQueued {
+        uint64_t ts;
+        char type[24];
+        char group[CG_NAME_BUF];
+        char details[512];
+} AcctQueued;
+
+/* Writes the events requests queued, in one transaction, in the order they came. */
+static void flush_queue(Acct *a) {
+        AcctQueued *q;
+        size_t n;
+        {
+                WITH(a->slock);
+                q = a->queue;
+                n = a->nqueue;
+                a->queue = NULL;
+                a->nqueue = a->cap_queue = 0;
+        }
+        if (!n)
+                return;
+        int64_t last = 0;
+        {
+                WITH(a->wlock);
+                int r = tsdb_begin(a->w);
+                for (size_t i = 0; i < n && r >= 0; i++)
+                        r = tsdb_event_put(a->w, q[i].ts, q[i].type, q[i].group, q[i].details, &last);
+                if (r >= 0)
+                        r = tsdb_commit(a->w);
+                if (r < 0) {
+                        tsdb_rollback(a->w);
+                        last = 0;
+                        fprintf(stderr, "cgwardend: recording %zu events: %s\n", n, strerror(-r));
+                }
+        }
+        free(q);
+        note_event_id(a, last);
+        wake(a);
+}
+
 /* Stores events; *ret_last gets the newest id, to be published only once committed (a
  * stream that saw the id before the row would step over it). */
 static int put_events(Acct *a, const SamplerEvent *ev, size_t n, uint64_t now, int64_t *ret_last) {
@@ -127,6 +166,8 @@ static void publish(Acct *a, uint64_t now) {
 /* One sweep: read every group (no lock), then one transaction with the samples, the events
  * they showed, and a bounded step of rollup and retention. */
 static void sweep(Acct *a) {
+        /* What requests recorded comes first: a group's creation before its first sample's events. */
+        flush_queue(a);
         uint64_t now = cg_now_usec(CLOCK_REALTIME);
         SamplerEvent *ev = NULL;
         size_t nev = 0;
@@ -213,9 +254,11 @@ static void *run(void *arg) {
                                 if (notified(a, false))
                                         recheck = cg_now_usec(CLOCK_MONOTONIC) + SAMPLER_RECHECK_USEC;
                                 break;
-                        default: /* the set of groups changed */
-                                if (read(a->kick_fd, &count, sizeof count) == sizeof count)
+                        default: /* events were queued, or the set of groups changed */
+                                if (read(a->kick_fd, &count, sizeof count) == sizeof count) {
+                                        flush_queue(a);
                                         (void)sampler_sync(a->sampler);
+                                }
                         }
                 }
         }
@@ -233,6 +276,8 @@ void acct_close(Acct *a) {
                 (void)!write(a->stop_fd, &one, sizeof one);
                 pthread_join(a->thread, NULL);
         }
+        flush_queue(a); /* what was recorded after the thread's last look */
+        free(a->queue);
         sampler_free(a->sampler);
         acct_snapshot_unref(a, a->snap);
         tsdb_close(a->w);
@@ -257,22 +302,30 @@ void acct_groups_changed(Acct *a) {
 /* ---- events and the ledger ---- */
 
 void acct_event(Acct *a, const char *type, const char *group, const char *fmt, ...) {
-        char details[512];
-        int64_t id = 0;
         if (!a)
                 return;
+        AcctQueued e = {.ts = cg_now_usec(CLOCK_REALTIME)};
+        snprintf(e.type, sizeof e.type, "%s", type);
+        snprintf(e.group, sizeof e.group, "%s", group ? group : "");
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(details, sizeof details, fmt, ap);
+        vsnprintf(e.details, sizeof e.details, fmt, ap);
         va_end(ap);
         {
-                WITH(a->wlock);
-                int r = tsdb_event_put(a->w, cg_now_usec(CLOCK_REALTIME), type, group, details, &id);
-                if (r < 0)
-                        fprintf(stderr, "cgwardend: recording a %s event: %s\n", type, strerror(-r));
+                WITH(a->slock);
+                if (a->nqueue == a->cap_queue) {
+                        size_t cap = a->cap_queue ? a->cap_queue * 2 : 16;
+                        AcctQueued *v = realloc(a->queue, cap * sizeof *v);
+                        if (!v) {
+                                fprintf(stderr, "cgwardend: out of memory: a %s event is lost\n", type);
+                                return;
+                        }
+                        a->queue = v;
+                        a->cap_queue = cap;
+                }
+                a->queue[a->nqueue++] = e;
         }
-        note_event_id(a, id);
-        wake(a);
+        acct_groups_changed(a); /* the thread's one wakeup: it writes the queue, then re-lists if need be */
 }
 
 static int group_ended_locked(Acct *a, const StoreGroup *g, const CgStats *final, uint64_t now, int64_t *ret_id) {
@@ -310,6 +363,7 @@ void acct_group_ended(Acct *a, const StoreGroup *g, const CgStats *final) {
         int64_t id = 0;
         if (!a)
                 return;
+        flush_queue(a); /* its earlier events before its deletion, in id order too */
         {
                 WITH(a->wlock);
                 int r = tsdb_begin(a->w);

@@ -33,6 +33,9 @@ typedef struct Acct {
         pthread_mutex_t wlock, rlock, slock;
         Tsdb *w, *r;
         Sampler *sampler;
+        /* under slock: events recorded by requests, for the thread to write (acct_event) */
+        struct AcctQueued *queue;
+        size_t nqueue, cap_queue;
         /* under slock */
         AcctSnapshot *snap;
         int64_t last_event_id;
@@ -56,7 +59,9 @@ void acct_set_wake(Acct *a, void (*wake)(void *cls), void *cls);
 /* The set of groups changed: the sampler takes the change in now, not at its next sweep. */
 void acct_groups_changed(Acct *a);
 /* Records an event: details is a printf format that must produce a JSON object from typed
- * values (numbers, validated names) only. a may be NULL (nothing is recorded). */
+ * values (numbers, validated names) only. a may be NULL (nothing is recorded). The event is
+ * queued with its time and written by the accounting thread within milliseconds, so a
+ * request never waits for SQLite (a sweep's transaction or a checkpoint). */
 void acct_event(Acct *a, const char *type, const char *group, const char *details_fmt, ...) _printf_(4, 5);
 /* A group is gone: its last sample (final: read just before it went; have 0 if unreadable),
  * its series closed, its ledger row and a group_delete event, in one transaction. */
