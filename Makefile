@@ -7,7 +7,7 @@ VERSION := 0.3.0
 
 # Debian packages a fresh Debian 12 machine needs to build, run and test.
 DEB_PACKAGES := build-essential pkg-config curl systemd util-linux dbus clang-format clang libclang-rt-14-dev qemu-system-x86 xz-utils busybox-static libcgroup-dev libsystemd-dev libsqlite3-dev \
-	libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev
+	libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev chromium
 PKGS := libcgroup libsystemd sqlite3 libmicrohttpd jansson libcurl
 
 # Lazy on purpose: pkg-config runs only once `make deps` has installed the packages.
@@ -38,7 +38,7 @@ UNIT_SRC := $(wildcard tests/unit/test-*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/store-migrations.o
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/web-assets.o
-WEB_FILES := $(sort $(wildcard web/*.html web/*.js web/*.css))
+WEB_FILES := $(sort $(wildcard web/*))
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/%)
 
@@ -62,17 +62,10 @@ $(BUILD)/gen/store-migrations.c: $(sort $(wildcard schema/*.sql)) Makefile
 	  echo '};'; echo 'const size_t store_migrations_count = sizeof store_migrations / sizeof *store_migrations;'; \
 	} > $@.tmp && mv $@.tmp $@
 
-# The dashboard's files are compiled into the daemon: nothing to find at run time.
-$(BUILD)/gen/web-assets.c: $(WEB_FILES) Makefile
-	@mkdir -p $(@D)
-	{ echo '#include "web-assets.h"'; i=0; \
-	  for f in $(WEB_FILES); do echo "static const unsigned char a$$i[] = {"; \
-	    od -An -v -tx1 "$$f" | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '};'; i=$$((i+1)); done; \
-	  echo 'const WebAsset web_assets[] = {'; i=0; \
-	  for f in $(WEB_FILES); do case "$$f" in *.html) t='text/html; charset=utf-8';; \
-	    *.js) t='text/javascript; charset=utf-8';; *.css) t='text/css; charset=utf-8';; esac; \
-	    echo "{ \"/$${f#web/}\", \"$$t\", a$$i, sizeof a$$i },"; i=$$((i+1)); done; \
-	  echo '{ 0 } };'; } > $@.tmp && mv $@.tmp $@
+# The dashboard (web/ and uPlot from node_modules) is compiled into the daemon: nothing to
+# find or fetch at run time. $(BUILD)/web/ holds the built files as served.
+$(BUILD)/gen/web-assets.c: $(WEB_FILES) package-lock.json Makefile
+	web/gen-assets.sh $(BUILD)
 
 $(BUILD)/libcgwarden.a: $(LIB_OBJ)
 	ar rcs $@ $^
@@ -95,13 +88,17 @@ $(BUILD)/test-%: $(BUILD)/obj/tests/unit/test-%.o $(BUILD)/libcgwarden.a
 $(BUILD)/fuzz-%: $(BUILD)/obj/tests/fuzz/fuzz-%.o $(BUILD)/libcgwarden.a
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) -lm
 
-# Installs whatever Debian package is missing (needs root, as the daemon does).
+# Installs whatever Debian package is missing (needs root, as the daemon does), Node.js and
+# npm if there is no npm, then the npm packages package-lock.json pins (uPlot, playwright-core).
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
 	  | grep -q 'install ok installed' || echo $$p; done); \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing </dev/null; \
 	fi
+	@cmp -s package-lock.json node_modules/.cgwarden-lock 2>/dev/null || \
+	  { npm ci --no-audit --no-fund </dev/null && cp package-lock.json node_modules/.cgwarden-lock; }
 
 run: deps
 	$(MAKE) --no-print-directory all
