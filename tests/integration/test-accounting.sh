@@ -137,6 +137,11 @@ check "... with its CPU seconds (${rcpu:-none} s)" within 5 "$(awk -v s="${rcpu:
 check "... and the live groups" has '"group":"thr","period":null,"deleted_at":null'
 api GET "/api/v1/reports/usage?from=-1h&by=day&group=burn"
 check "a report by day for one group" has '"by":"day","rows":[{"group":"burn","period":"'
+api GET "/api/v1/reports/usage?from=-1h&group=thr,burn,ghost"
+check "a report for a list of groups has those groups, the deleted one too" \
+	bash -c 'grep -q "\"rows\":\[{\"group\":\"burn\",[^]]*},{\"group\":\"thr\",[^]]*}\]}$" <<<"$1"' _ "$BODY"
+api GET "/api/v1/reports/usage?from=-1h&group=thr,burn&format=csv"
+check "... and as CSV: the header and two rows" bash -c '[ "$(grep -c . <<<"$1")" = 3 ] && grep -q "^burn," <<<"$1" && grep -q "^thr," <<<"$1"' _ "$BODY"
 csv=$("${CLI[@]}" report --since 1h --format csv)
 check "cgwarden report --format csv has a header and the deleted group" bash -c 'head -n 1 <<<"$1" | grep -q "^group,period,deleted_at,cpu_seconds," && grep -q "^burn,,20" <<<"$1"' _ "$csv"
 check "cgwarden report prints a table" bash -c '"$@" report --since 1h | grep -q "^burn .* 20[0-9-]*T"' _ "${CLI[@]}"
@@ -158,6 +163,9 @@ bad "usage of a group never seen" 404 null "/api/v1/groups/ghost/usage"
 bad "by=year" 400 '"by"' "/api/v1/reports/usage?by=year"
 bad "format=xml" 400 '"format"' "/api/v1/reports/usage?format=xml"
 bad "group=../x" 400 '"group"' "/api/v1/reports/usage?group=..%2Fx"
+bad "a list with a bad name" 400 '"group"' "/api/v1/reports/usage?group=thr,..%2Fx"
+bad "a list with an empty name" 400 '"group"' "/api/v1/reports/usage?group=thr,,burn"
+bad "a list of 257 groups" 400 '"group"' "/api/v1/reports/usage?group=$(seq -f 'g%.0f' 257 | paste -sd,)"
 bad "type=nope" 400 '"type"' "/api/v1/events?type=nope"
 bad "limit=99999" 400 '"limit"' "/api/v1/events?limit=99999"
 bad "since=-1x" 400 '"since"' "/api/v1/events?since=-1x"
