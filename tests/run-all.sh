@@ -79,6 +79,18 @@ else
 	echo "!! cgroup v1 suite: this host is pure cgroup v2 and no v1 VM exists; the v1 driver is untested" >&2
 	fail=$((fail + 1))
 fi
+# The dashboard: its pure parts in Node, then end to end in Debian's Chromium against the
+# real daemon on this host (the VM has no browser; the page is the same on every layout).
+echo "== web: unit (node --test)"
+timeout 120 node --test tests/web/unit.mjs >"$log" 2>&1
+rc=$?
+cat "$log"
+wp=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log") wf=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log")
+echo "${wp:-0} passed, ${wf:-0} failed" >>"$log"
+count "web unit" "$rc" "$log"
+echo "== web: the dashboard in Chromium (cgroup $native, this host)"
+BIN=$BIN SHOTS=$BIN/screenshots timeout 420 tests/web/run.sh 2>&1 | tee "$log"
+count "dashboard in Chromium" "${PIPESTATUS[0]}" "$log"
 # The systemd driver: the same suites again, plus its own, each inside a real systemd booted
 # as PID 1 in private namespaces (tests/systemd/sandbox.sh), so the host is left alone.
 for t in tests/integration/test-*.sh tests/systemd/test-systemd.sh; do
