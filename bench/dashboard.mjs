@@ -77,9 +77,9 @@ const live = await page.evaluate(() => new Promise((resolve) => {
 await ctx.close();
 
 console.log(`dashboard, ${N} groups (${names.filter(([, p]) => !p).length} parents), median of ${ROUNDS} loads, Chromium headless`);
-console.log(`  ${'created through the API, 8 at a time'.padEnd(58)} ${fmt(createMs)}  (${(createMs / N).toFixed(2)} ms a group)`);
-console.log(`  ${'baseline: GET /api/v1/groups from Node (what the page waits for)'.padEnd(58)} ${fmt(median(api))}`);
-console.log(`  ${'overview, cold load (new profile) until all rows are in'.padEnd(58)} ${fmt(median(cold))}  (min ${fmt(Math.min(...cold)).trim()}, max ${fmt(Math.max(...cold)).trim()})`);
-console.log(`  ${'overview, warm load (static files cached) until all rows'.padEnd(58)} ${fmt(median(warm))}  (min ${fmt(Math.min(...warm)).trim()}, max ${fmt(Math.max(...warm)).trim()})`);
-console.log(`  ${'live: longest main-thread task over 5 s of 1 s sweeps'.padEnd(58)} ${fmt(live.longest)}  (${live.count} tasks over 50 ms; ${live.updates} table updates)`);
-console.log(`  ${'JS heap after load'.padEnd(58)} ${(live.heap / 1048576).toFixed(1).padStart(8)} MiB`);
+console.log(`  ${'created through the API, 8 at a time'.padEnd(66)} ${fmt(createMs)}  (${(createMs / N).toFixed(2)} ms a group)`);
+console.log(`  ${'baseline: GET /api/v1/groups from Node (what the page waits for)'.padEnd(66)} ${fmt(median(api))}`);
+console.log(`  ${'overview, cold load (new profile) until all rows are in'.padEnd(66)} ${fmt(median(cold))}  (min ${fmt(Math.min(...cold)).trim()}, max ${fmt(Math.max(...cold)).trim()})`);
+console.log(`  ${'overview, warm load (static files cached) until all rows'.padEnd(66)} ${fmt(median(warm))}  (min ${fmt(Math.min(...warm)).trim()}, max ${fmt(Math.max(...warm)).trim()})`);
+console.log(`  ${'live: longest main-thread task over 5 s of 1 s sweeps'.padEnd(66)} ${fmt(live.longest)}  (${live.count} tasks over 50 ms; ${live.updates} table updates)`);
+console.log(`  ${'JS heap after load'.padEnd(66)} ${(live.heap / 1048576).toFixed(1).padStart(8)} MiB`);
