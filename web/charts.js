@@ -1,12 +1,15 @@
 // History charts of one group with uPlot (pinned by package-lock.json, loaded as a classic
 // script before the modules): the API's usage buckets, finest tier that holds the range.
-import { text } from './api.js';
+import { call, groupPath } from './api.js';
 import { h } from './dom.js';
 import { bytes, rate } from './format.js';
 
 export const RANGES = [
   ['15m', '15 minutes'], ['1h', '1 hour'], ['6h', '6 hours'], ['24h', '24 hours'], ['7d', '7 days'], ['30d', '30 days'],
 ];
+
+// Tick steps for bytes: 1, 2, 5 … of each binary unit, so that labels read 64 MiB, not 95.4 MiB.
+const BINARY_STEPS = [0, 1, 2, 3, 4, 5, 6].flatMap((k) => [1, 2, 4, 8, 16, 32, 64, 128, 256, 512].map((m) => m * 1024 ** k));
 
 const get = (o, ...path) => path.reduce((v, k) => (v && v[k] !== undefined ? v[k] : null), o);
 const num = (v) => (typeof v === 'number' ? v : null);
@@ -15,11 +18,11 @@ const num = (v) => (typeof v === 'number' ? v : null);
 const CHARTS = [
   { id: 'cpu', floor: 10, title: 'CPU', unit: (v) => v.toFixed(0) + '%',
     series: [['CPU (% of one CPU)', '#2f6fdf', (p) => num(get(p, 'cpu', 'cores')) * 100]] },
-  { id: 'memory', floor: 1 << 20, title: 'Memory', unit: (v) => bytes(v),
+  { id: 'memory', floor: 1 << 20, binary: true, title: 'Memory', unit: (v) => bytes(v),
     series: [['average', '#1a8f4a', (p) => num(get(p, 'memory', 'usage', 'avg'))],
       ['peak', '#8fcf9f', (p) => num(get(p, 'memory', 'usage', 'max'))],
       ['limit', '#c0392b', (p) => num(get(p, 'memory', 'limit', 'min')), [6, 4]]] },
-  { id: 'io', floor: 1024, title: 'IO', unit: (v) => rate(v),
+  { id: 'io', floor: 1024, binary: true, title: 'IO', unit: (v) => rate(v),
     series: [['read', '#7a4fd0', (p, s) => num(get(p, 'io', 'read_bytes')) / s],
       ['write', '#d07a1f', (p, s) => num(get(p, 'io', 'write_bytes')) / s]] },
   { id: 'pids', floor: 2, title: 'Processes', unit: (v) => v.toFixed(0),
@@ -61,7 +64,7 @@ export class Charts {
     const seq = ++this.seq;
     let data;
     try {
-      data = JSON.parse(await text(`/api/v1/groups/${encodeURIComponent(this.name)}/usage?from=-${this.range}&to=now`));
+      data = await call('GET', groupPath(this.name, `/usage?from=-${this.range}&to=now`));
     } catch (e) {
       this.status.textContent = e.status === 404 ? 'no history yet' : e.message;
       return;
@@ -88,7 +91,7 @@ export class Charts {
       const opts = {
         width: this.width(), height: 180,
         scales: { x: { time: true, min: from, max: to }, y: { range: (u, min, max) => [0, Math.max((max || 0) * 1.1, c.floor)] } },
-        axes: [{}, { values: (u, ticks) => ticks.map(c.unit), size: 70 }],
+        axes: [{}, { values: (u, ticks) => ticks.map(c.unit), size: 80, incrs: c.binary ? BINARY_STEPS : undefined }],
         series: [{}, ...c.series.map(([label, stroke, , dash]) => ({ label, stroke, width: 1.5, dash,
           value: (u, v) => (v === null ? '–' : c.unit(v)), spanGaps: false,
           points: { show: (u) => u.data[0].length < 60 } }))],

@@ -136,7 +136,7 @@ export class Overview {
       c.button.setAttribute('aria-label', (frozen ? 'Thaw ' : 'Freeze ') + g.name);
     }
     const cpu = g.limits && g.limits.cpu;
-    c.limits.textContent = cpu && cpu.max !== undefined && cpu.max !== 'max' ? cpu.max + ' CPUs' : '–';
+    c.limits.textContent = cpu && cpu.max !== undefined && cpu.max !== 'max' ? cpu.max + (cpu.max === 1 ? ' CPU' : ' CPUs') : '–';
     this.fillUsage(row, row.u);
   }
 
