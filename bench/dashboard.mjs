@@ -3,9 +3,7 @@
 // (static files cached as immutable, index.html revalidated), beside the baseline of the
 // same run: the API call the overview waits for, fetched from Node. Also the longest
 // main-thread task while the live stream updates every row once a second, and the JS heap.
-import { chromium } from 'playwright-core';
-import fs from 'node:fs';
-import path from 'node:path';
+import { launch as chromium } from '../tests/web/chromium.mjs';
 
 const { BASE, TOKEN, GROUPS_N, TMPDIR } = process.env;
 const N = Number(GROUPS_N || 1000);
@@ -38,11 +36,6 @@ for (let i = 0; i < ROUNDS; i++) {
   api.push(performance.now() - t);
 }
 
-const launch = () => chromium.launchPersistentContext(fs.mkdtempSync(path.join(TMPDIR, 'chromium-')), {
-  executablePath: '/usr/bin/chromium', headless: true, viewport: { width: 1280, height: 900 },
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
 // Milliseconds from the navigation's start until the table has every group.
 async function load(page) {
   await page.goto('about:blank'); // else a second goto only changes the fragment
@@ -53,7 +46,7 @@ async function load(page) {
 
 const cold = [], warm = [];
 for (let i = 0; i < ROUNDS; i++) {
-  const ctx = await launch();
+  const ctx = await chromium(TMPDIR);
   const page = await ctx.newPage();
   cold.push(await load(page));
   warm.push(await load(page));
@@ -61,7 +54,7 @@ for (let i = 0; i < ROUNDS; i++) {
 }
 
 // Live updates: every row refreshed from each sweep's usage event, for 5 s.
-const ctx = await launch();
+const ctx = await chromium(TMPDIR);
 const page = await ctx.newPage();
 await load(page);
 const live = await page.evaluate(() => new Promise((resolve) => {

@@ -2,7 +2,7 @@
 // every action of the overview, the group page and the reports page, checked in the page
 // and, where it changes something, in the kernel's own files. Prints "ok N - …" per check
 // and ends with "N passed, N failed". Any console error (a CSP violation included) fails.
-import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -67,12 +67,7 @@ const noToken = await headersOf('/api/v1/groups');
 ok(noToken.status === 401, 'the API itself still needs the token (the page sends it as a header)');
 
 // ---- the browser ----
-// A fresh profile each run, as the machine's notes say; no background networking.
-const ctx = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(TMPDIR || '/tmp', 'chromium-')), {
-  executablePath: '/usr/bin/chromium', headless: true, viewport: { width: 1280, height: 900 }, acceptDownloads: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const ctx = await launch(TMPDIR, { acceptDownloads: true });
 const page = await ctx.newPage();
 page.setDefaultTimeout(15000);
 const consoleErrors = [];

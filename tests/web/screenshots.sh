@@ -26,13 +26,9 @@ api POST /api/v1/groups/batch-nightly/freeze
 echo "# letting them run for ${SECONDS_OF_HISTORY:-150} s" >&2
 sleep "${SECONDS_OF_HISTORY:-150}"
 BASE=http://127.0.0.1:$PORT TOKEN=$(cat "$TOKEN_FILE") OUT=$OUT TMPDIR=$TMP timeout 120 node - <<'JS'
-import('playwright-core').then(async ({ chromium }) => {
-  const fs = await import('node:fs');
+import(process.cwd() + '/tests/web/chromium.mjs').then(async ({ launch }) => {
   const { BASE, TOKEN, OUT, TMPDIR } = process.env;
-  const ctx = await chromium.launchPersistentContext(fs.mkdtempSync(TMPDIR + '/chromium-'), {
-    executablePath: '/usr/bin/chromium', headless: true, viewport: { width: 1280, height: 760 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'] });
+  const ctx = await launch(TMPDIR, { viewport: { width: 1280, height: 760 } });
   const page = await ctx.newPage();
   await page.goto(`${BASE}/#token=${TOKEN}`);
   await page.locator('a[href="#/group/web-api"]').waitFor();
