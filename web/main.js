@@ -7,7 +7,7 @@ import { GroupPage } from './group.js';
 import { Reports } from './reports.js';
 
 // Events after which a group is read again (its state, limits or pids changed).
-const REFETCH = new Set(['group_create', 'freeze', 'thaw', 'limits', 'process_start', 'process_exit']);
+const REFETCH = new Set(['group_create', 'limits', 'process_start', 'process_exit']);
 
 class Store {
   constructor() {
@@ -71,7 +71,18 @@ class Store {
     const out = [];
     const walk = (p) => { for (const n of (kids.get(p) || []).sort()) { out.push(n); walk(n); } };
     walk('');
+    this.kids = kids;
     return (this.order = out);
+  }
+
+  children(name) {
+    this.treeOrder();
+    return this.kids.get(name) || [];
+  }
+
+  // The group and every group below it.
+  subtree(name) {
+    return [name, ...this.children(name).flatMap((c) => this.subtree(c))];
   }
 }
 
@@ -97,6 +108,8 @@ function route() {
 function onEvent(type, data) {
   if (type === 'usage') store.setUsage(data.groups);
   else if (type === 'group_delete') store.deleteGroup(data.group);
+  // A freeze or thaw changes what the kernel reports for the whole subtree.
+  else if ((type === 'freeze' || type === 'thaw') && data.group) store.subtree(data.group).forEach((n) => store.refreshGroup(n));
   else if (REFETCH.has(type) && data.group) store.refreshGroup(data.group);
   if (type !== 'usage') store.emit('event', data);
 }

@@ -25,6 +25,7 @@ export class Overview {
     this.sort = { key: 'name', dir: 1 };
     this.filter = '';
     this.stateFilter = '';
+    this.collapsed = new Set(JSON.parse(sessionStorage.getItem('cgwarden-collapsed') || '[]'));
   }
 
   render(root) {
@@ -117,8 +118,9 @@ export class Overview {
     c.limits = td();
     c.button = h('button', { type: 'button', onclick: () => this.toggleFreeze(g.name) });
     tr.append(c.name, c.state, c.cpu, c.memory, c.io, c.pids, c.limits, h('td', { role: 'cell' }, c.button));
-    const link = h('a', { href: '#/group/' + g.name }, g.name);
-    c.name.append(link);
+    // Parents fold their subtree away (the tree view only); leaves get the same space.
+    c.twisty = h('button', { type: 'button', class: 'twisty', onclick: () => this.toggleCollapse(g.name) });
+    c.name.append(c.twisty, h('a', { href: '#/group/' + g.name }, g.name));
     const row = { tr, c, g };
     this.rows.set(g.name, row);
     this.fillGroup(row, g);
@@ -128,7 +130,6 @@ export class Overview {
   fillGroup(row, g) {
     const { c } = row;
     row.g = g;
-    c.name.style.paddingLeft = 0.6 + 1.2 * this.store.depth(g.name) + 'em';
     c.state.replaceChildren(stateBadge(g.state));
     if (!row.busy) {
       const frozen = g.state !== 'THAWED';
@@ -182,6 +183,41 @@ export class Overview {
     }
   }
 
+  toggleCollapse(name) {
+    if (!this.collapsed.delete(name)) this.collapsed.add(name);
+    sessionStorage.setItem('cgwarden-collapsed', JSON.stringify([...this.collapsed]));
+    this.arrange();
+  }
+
+  // The tree view indents a row by its depth and gives a parent a button to fold its subtree.
+  fillTwisty(row, tree) {
+    const t = row.c.twisty;
+    row.c.name.style.paddingLeft = 0.6 + (tree ? 1.2 * this.store.depth(row.g.name) : 0) + 'em';
+    const parent = tree && this.store.children(row.g.name).length > 0;
+    t.classList.toggle('leaf', !parent);
+    t.tabIndex = parent ? 0 : -1;
+    t.disabled = !parent;
+    if (!parent) {
+      t.textContent = '';
+      t.removeAttribute('aria-expanded');
+      t.setAttribute('aria-hidden', 'true');
+      t.removeAttribute('aria-label');
+      return;
+    }
+    const open = !this.collapsed.has(row.g.name);
+    t.textContent = open ? '▾' : '▸';
+    t.removeAttribute('aria-hidden');
+    t.setAttribute('aria-expanded', String(open));
+    t.setAttribute('aria-label', (open ? 'Collapse ' : 'Expand ') + row.g.name);
+  }
+
+  // Hidden by a collapsed ancestor?
+  folded(name) {
+    for (let g = this.store.groups.get(name); g && g.parent; g = this.store.groups.get(g.parent))
+      if (this.collapsed.has(g.parent)) return true;
+    return false;
+  }
+
   sortBy(key) {
     this.sort = { key, dir: this.sort.key === key ? -this.sort.dir : key === 'name' ? 1 : -1 };
     this.arrange();
@@ -208,9 +244,13 @@ export class Overview {
       if (key === 'name') names.sort().reverse();
       else names.sort((a, b) => dir * (this.value(this.rows.get(a), key) - this.value(this.rows.get(b), key)) || a.localeCompare(b));
     }
+    const tree = key === 'name' && dir > 0 && !this.filter && !this.stateFilter;
     const shown = names.filter((n) => {
       const row = this.rows.get(n);
-      return row && (!this.filter || n.includes(this.filter)) && (!this.stateFilter || row.g.state === this.stateFilter);
+      if (!row) return false;
+      this.fillTwisty(row, tree);
+      if (tree) return !this.folded(n);
+      return (!this.filter || n.includes(this.filter)) && (!this.stateFilter || row.g.state === this.stateFilter);
     });
     for (const th of this.heads) if (th.dataset.key)
       th.setAttribute('aria-sort', th.dataset.key === key ? (dir > 0 ? 'ascending' : 'descending') : 'none');

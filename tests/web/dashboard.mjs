@@ -77,6 +77,7 @@ const requests = [];
 page.on('request', (r) => requests.push(r));
 const shot = (name) => page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true });
 const row = () => page.locator('table.groups tbody tr', { has: page.locator(`a[href="#/group/${GROUP}"]`) });
+const childRow = () => page.locator('table.groups tbody tr', { has: page.locator('a[href="#/group/webtest-child"]') });
 
 try {
   await step('the dashboard opens with the token from the fragment, and the fragment is dropped', async () => {
@@ -120,6 +121,16 @@ try {
     if (!(pad[1] > pad[0])) throw new Error('padding ' + pad);
   });
 
+  await step('the tree folds: Collapse hides the child, Expand shows it again (aria-expanded)', async () => {
+    await page.getByRole('button', { name: 'Collapse ' + GROUP }).click();
+    await until('child hidden', async () => (await page.locator('a[href="#/group/webtest-child"]').count()) === 0);
+    const t = page.getByRole('button', { name: 'Expand ' + GROUP });
+    if ((await t.getAttribute('aria-expanded')) !== 'false') throw new Error('aria-expanded not false');
+    await t.focus();
+    await page.keyboard.press('Enter');
+    await page.locator('a[href="#/group/webtest-child"]').waitFor();
+  });
+
   await step('filter: typing a name hides the rest', async () => {
     await page.getByLabel('Filter').fill('child');
     await until('one row', async () => (await page.locator('table.groups tbody tr').count()) === 1);
@@ -159,11 +170,16 @@ try {
     if (freezerState() !== 'FROZEN') throw new Error('kernel: ' + freezerState());
   });
 
+  await step('... and its child, frozen with it by the kernel, shows FROZEN too', async () => {
+    await childRow().locator('.state', { hasText: 'FROZEN' }).waitFor();
+  });
+
   await shot('overview');
 
-  await step('thaw from the overview: RUNNING, and the kernel thawed it', async () => {
+  await step('thaw from the overview: RUNNING, the child too, and the kernel thawed it', async () => {
     await page.getByRole('button', { name: 'Thaw ' + GROUP, exact: true }).click();
     await row().locator('.state', { hasText: 'RUNNING' }).waitFor();
+    await childRow().locator('.state', { hasText: 'RUNNING' }).waitFor();
     if (freezerState() !== 'THAWED') throw new Error('kernel: ' + freezerState());
   });
 
@@ -281,7 +297,7 @@ try {
       await page.locator('main h2').waitFor();
       await page.waitForTimeout(300);
       const unnamed = await page.evaluate(() => [...document.querySelectorAll('input, select, button, textarea')]
-        .filter((el) => !el.closest('[hidden]'))
+        .filter((el) => !el.closest('[hidden]') && !el.closest('[aria-hidden=true]'))
         .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !(el.textContent || '').trim())
         .map((el) => el.outerHTML.slice(0, 80)));
       if (unnamed.length) throw new Error(where + ': ' + unnamed.join(' | '));
