@@ -3,7 +3,7 @@
 import { call, text, groupPath } from './api.js';
 import { h, stateBadge, showError } from './dom.js';
 import { bytes, rate, percent, dateTime, splitCommand } from './format.js';
-import { FIELDS, currentText, checkField, buildPatch } from './limits.js';
+import { FIELDS, currentText, checkField, buildPatch, IO_KEYS, checkIo, buildIoPatch } from './limits.js';
 import { Charts } from './charts.js';
 
 const NAMESPACES = ['pid', 'mount', 'uts', 'ipc', 'net', 'user'];
@@ -40,6 +40,7 @@ export class GroupPage {
       this.facts, this.error, this.now,
       this.charts.render(),
       h('div', { class: 'columns' }, this.limitsEditor(), this.runForm()),
+      this.ioEditor(),
       this.processesSection(),
       this.eventsSection());
     this.showGroup();
@@ -65,6 +66,7 @@ export class GroupPage {
       ' · created ', dateTime(g.created_at), ' · ',
       g.pids.length === 1 ? '1 process' : g.pids.length + ' processes', ' in the group');
     if (this.fieldInputs && !this.dirty) this.fillLimits();
+    if (this.ioBody && !this.ioDirty) this.fillIo();
   }
 
   showUsage(u) {
@@ -158,7 +160,7 @@ export class GroupPage {
       h('h3', { id: 'limits-h' }, 'Limits'),
       h('p', { class: 'hint' }, 'Empty means no limit. Only what you change is sent.'),
       rows, h('div', {}, this.saveBtn, ' ',
-        h('button', { type: 'button', onclick: () => { this.dirty = false; this.fillLimits(); } }, 'Reset')),
+        h('button', { type: 'button', onclick: () => { this.dirty = false; this.fillLimits(); } }, 'Reset limits')),
       this.limitMsg);
     form.addEventListener('submit', (e) => { e.preventDefault(); this.saveLimits(); });
     return form;
@@ -198,6 +200,70 @@ export class GroupPage {
       const f = FIELDS.find((x) => e.field && e.field.startsWith(x.pointer));
       if (f) { this.checkLimit(f, e.message); this.fieldInputs.get(f.id).input.focus(); }
       this.limitMsg.textContent = '';
+      showError(this.error, e);
+    }
+  }
+
+  // ---- disk throttles (io.max) and device rules ----
+
+  ioEditor() {
+    this.ioBody = h('tbody');
+    this.ioMsg = h('p', { class: 'hint', 'aria-live': 'polite' });
+    this.devices = h('p', { class: 'hint' });
+    const form = h('form', { class: 'io', 'aria-labelledby': 'io-h' },
+      h('h3', { id: 'io-h' }, 'Disk throttles'),
+      h('p', { class: 'hint' }, 'Per whole disk, as MAJ:MIN or a /dev path. Empty means no throttle.'),
+      h('table', { 'aria-label': 'Disk throttles' }, h('thead', {}, h('tr', {},
+        h('th', { scope: 'col' }, 'Disk'), IO_KEYS.map((k) => h('th', { scope: 'col' }, k.label)), h('th', { scope: 'col' }, 'Remove'))),
+      this.ioBody),
+      h('div', {}, h('button', { type: 'submit' }, 'Save throttles'), ' ',
+        h('button', { type: 'button', onclick: () => { this.ioDirty = false; this.fillIo(); } }, 'Reset throttles')),
+      this.ioMsg, this.devices);
+    form.addEventListener('input', () => { this.ioDirty = true; });
+    form.addEventListener('submit', (e) => { e.preventDefault(); this.saveIo(); });
+    return form;
+  }
+
+  ioRow(disk, cur) {
+    const isNew = disk === '';
+    const diskIn = h('input', { size: 12, value: disk, readonly: !isNew, 'aria-label': isNew ? 'New disk' : 'Disk ' + disk,
+      placeholder: isNew ? '8:0 or /dev/sda' : null });
+    const inputs = {};
+    const cells = IO_KEYS.map((k) => {
+      const input = h('input', { size: 9, value: cur[k.key] !== undefined ? String(cur[k.key]) : '',
+        'aria-label': `${k.label} of ${isNew ? 'the new disk' : disk}` });
+      input.addEventListener('input', () => input.setAttribute('aria-invalid', String(!!checkIo(k, input.value).error)));
+      inputs[k.key] = input;
+      return h('td', {}, input);
+    });
+    const remove = h('input', { type: 'checkbox', 'aria-label': 'Remove the throttles of ' + disk, disabled: isNew });
+    const tr = h('tr', {}, h('td', {}, diskIn), cells, h('td', {}, remove));
+    tr.read = () => ({ disk: diskIn.value, remove: remove.checked,
+      texts: Object.fromEntries(Object.entries(inputs).map(([k, el]) => [k, el.value])) });
+    return tr;
+  }
+
+  fillIo() {
+    const lim = this.g.limits || {};
+    const max = (lim.io && lim.io.max) || {};
+    this.ioBody.replaceChildren(...Object.keys(max).sort().map((d) => this.ioRow(d, max[d])), this.ioRow('', {}));
+    const dev = lim.devices;
+    this.devices.textContent = dev ? `Device rules: policy ${dev.policy}` + (dev.rules && dev.rules.length ? '; ' + dev.rules.join(', ') : '; no rules') +
+      ' (set them with the API: PATCH …/limits {"devices":{…}})' : 'Device rules: none (every device allowed).';
+  }
+
+  async saveIo() {
+    const { patch, errors } = buildIoPatch([...this.ioBody.rows].map((tr) => tr.read()), this.g.limits);
+    if (errors) { this.ioMsg.textContent = Object.entries(errors).map(([k, v]) => k + ': ' + v).join('; '); return; }
+    if (!patch.io) { this.ioMsg.textContent = 'Nothing changed.'; return; }
+    try {
+      this.store.setGroup(await call('PATCH', groupPath(this.name, '/limits'), patch));
+      this.ioDirty = false;
+      this.fillIo();
+      this.ioMsg.textContent = 'Saved: the kernel took the new throttles.';
+      showError(this.error, null);
+    } catch (e) {
+      this.ioMsg.textContent = '';
       showError(this.error, e);
     }
   }

@@ -92,3 +92,52 @@ export function buildPatch(texts, limits) {
   }
   return Object.keys(errors).length ? { errors } : { patch };
 }
+
+// ---- io.max: per-disk throttles ----
+
+export const IO_KEYS = [
+  { key: 'rbps', label: 'Read B/s', rate: true },
+  { key: 'wbps', label: 'Write B/s', rate: true },
+  { key: 'riops', label: 'Read IOPS' },
+  { key: 'wiops', label: 'Write IOPS' },
+];
+const DISK = /^([0-9]+:[0-9]+|\/dev\/[A-Za-z0-9._/-]+)$/;
+
+// A throttle's text: "10M" (a rate, at least 1 B/s), "200" (IOPS, at least 1), "max", or ''.
+export function checkIo(k, text) {
+  const s = text.trim();
+  if (s === '' || s === 'max') return { value: s === '' ? null : 'max' };
+  if (k.rate) {
+    const v = parseSize(s);
+    if (v === null || v < 1) return { error: 'a rate such as 10M (bytes a second), or max' };
+    return { value: /^[0-9]+$/.test(s) ? v : s };
+  }
+  if (!/^[0-9]+$/.test(s) || Number(s) < 1) return { error: 'operations a second, at least 1, or max' };
+  return { value: Number(s) };
+}
+
+const ioText = (v) => (v === undefined || v === null ? '' : String(v));
+
+// rows: [{disk, texts: {rbps…}, remove}] (new disks have a disk the current limits lack).
+// Returns {patch} (io.max as the PATCH takes it, {} if nothing changed) or {errors} by
+// "disk/key" ("disk" for the disk itself).
+export function buildIoPatch(rows, current) {
+  const max = {}, errors = {};
+  const cur = (current && current.io && current.io.max) || {};
+  for (const r of rows) {
+    const disk = r.disk.trim();
+    if (!disk) continue;
+    if (!DISK.test(disk)) { errors[disk] = 'a disk as MAJ:MIN (8:0) or a /dev path'; continue; }
+    if (r.remove) { if (cur[disk]) max[disk] = null; continue; }
+    const was = cur[disk] || {};
+    for (const k of IO_KEYS) {
+      const t = (r.texts[k.key] || '').trim();
+      if (t === ioText(was[k.key])) continue;
+      const c = checkIo(k, t);
+      if (c.error) errors[disk + '/' + k.key] = c.error;
+      else if (c.value !== null || was[k.key] !== undefined) (max[disk] = max[disk] || {})[k.key] = c.value;
+    }
+  }
+  if (Object.keys(errors).length) return { errors };
+  return { patch: Object.keys(max).length ? { io: { max } } : {} };
+}

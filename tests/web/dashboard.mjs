@@ -210,7 +210,25 @@ try {
     await page.locator('main .error[role=alert]').filter({ hasText: /cpu/i }).waitFor();
     if ((await page.getByLabel('CPU limit').getAttribute('aria-invalid')) !== 'true') throw new Error('field not flagged');
     if (memMax() !== '67108864' || cpuQuota() !== '50000') throw new Error('the refused change touched the kernel');
-    await page.getByRole('button', { name: 'Reset' }).click();
+    await page.getByRole('button', { name: 'Reset limits' }).click();
+  });
+
+  await step('disk throttles: 10M read on a disk, in the kernel file; then removed', async () => {
+    const name = fs.readdirSync('/sys/block').find((d) => !/^(loop|ram|zram|sr|nbd)/.test(d));
+    if (!name) throw new Error('no disk in /sys/block');
+    const dev = kernel('/sys/block/' + name, 'dev');
+    const ioFile = () => (LAYOUT === 'v2' ? kernel(path.join(MEMDIR, GROUP), 'io.max')
+      : kernel(path.join(MEMDIR.replace(/\/memory\//, '/blkio/'), GROUP), 'blkio.throttle.read_bps_device'));
+    await page.getByLabel('New disk', { exact: true }).fill(dev);
+    await page.getByLabel('Read B/s of the new disk').fill('10M');
+    await page.getByRole('button', { name: 'Save throttles' }).click();
+    await page.getByText('Saved: the kernel took the new throttles.').waitFor();
+    const want = LAYOUT === 'v2' ? new RegExp('^' + dev + ' rbps=10485760 ', 'm') : new RegExp('^' + dev + ' 10485760$', 'm');
+    if (!want.test(ioFile())) throw new Error('kernel: ' + ioFile());
+    await page.getByLabel('Remove the throttles of ' + dev).check();
+    await page.getByRole('button', { name: 'Save throttles' }).click();
+    await until('the row gone', async () => (await page.getByLabel('Disk ' + dev, { exact: true }).count()) === 0);
+    if (ioFile().includes(dev + ' ')) throw new Error('kernel still has: ' + ioFile());
   });
 
   await step('run a process: its log shows what it printed', async () => {

@@ -68,3 +68,17 @@ test('numbers for people', () => {
   assert.equal(percent(0.5), '50%');
   assert.equal(percent(0.012), '1.2%');
 });
+
+test('io throttles: only changes are sent, per disk and field; a removed disk is null', async () => {
+  const { buildIoPatch } = await import('../../web/limits.js');
+  const cur = { io: { max: { '8:0': { rbps: 10485760, wiops: 100 } } } };
+  const row = (disk, texts, remove) => ({ disk, texts, remove });
+  assert.deepEqual(buildIoPatch([row('8:0', { rbps: '10485760', wiops: '100' })], cur), { patch: {} });
+  assert.deepEqual(buildIoPatch([row('8:0', { rbps: '20M', wiops: '' })], cur),
+    { patch: { io: { max: { '8:0': { rbps: '20M', wiops: null } } } } });
+  assert.deepEqual(buildIoPatch([row('8:0', {}, true)], cur), { patch: { io: { max: { '8:0': null } } } });
+  assert.deepEqual(buildIoPatch([row('/dev/vda', { riops: '50' })], cur), { patch: { io: { max: { '/dev/vda': { riops: 50 } } } } });
+  assert.deepEqual(Object.keys(buildIoPatch([row('8:0', { rbps: 'fast' })], cur).errors), ['8:0/rbps']);
+  assert.deepEqual(Object.keys(buildIoPatch([row('sda', { rbps: '1M' })], cur).errors), ['sda']);
+  assert.deepEqual(Object.keys(buildIoPatch([row('8:16', { wiops: '0' })], cur).errors), ['8:16/wiops']);
+});
