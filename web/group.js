@@ -2,7 +2,7 @@
 // a form to run a container process, and the group's events.
 import { call, text, groupPath } from './api.js';
 import { h, stateBadge, showError } from './dom.js';
-import { bytes, rate, percent, dateTime, splitCommand } from './format.js';
+import { bytes, rate, percent, dateTime, duration, splitCommand } from './format.js';
 import { FIELDS, currentText, checkField, buildPatch, IO_KEYS, checkIo, buildIoPatch } from './limits.js';
 import { Charts } from './charts.js';
 
@@ -24,11 +24,7 @@ export class GroupPage {
   render(root) {
     this.g = this.store.groups.get(this.name);
     this.error = h('p', { class: 'error', role: 'alert', hidden: true });
-    if (!this.g) {
-      root.replaceChildren(h('h2', {}, this.name), h('p', {}, 'There is no such group (any more). ',
-        h('a', { href: '#/' }, 'Back to the overview')));
-      return;
-    }
+    if (!this.g) return this.renderGone(root);
     this.badge = h('span', {});
     this.facts = h('p', { class: 'facts' });
     this.now = h('dl', { class: 'now' });
@@ -48,6 +44,29 @@ export class GroupPage {
     this.charts.load();
     this.loadProcesses();
     this.loadEvents();
+  }
+
+  // A group that is gone: its history is kept, and the ledger has what it used in its life.
+  renderGone(root) {
+    this.ledger = h('div', {});
+    root.replaceChildren(
+      h('p', { class: 'crumbs' }, h('a', { href: '#/' }, 'Groups'), ' / ', this.name),
+      h('h2', {}, this.name), this.error,
+      h('p', {}, 'This group does not exist now. What was recorded of it is below.'),
+      this.ledger, this.charts.render());
+    this.charts.load();
+    this.loadLedger();
+  }
+
+  async loadLedger() {
+    const r = await this.act(() => call('GET', `/api/v1/ledger?group=${encodeURIComponent(this.name)}&from=-400d`));
+    const e = r && r.entries.find((x) => x.kind === 'group');
+    if (!e) { this.ledger.replaceChildren(h('p', { class: 'hint' }, 'No ledger entry: it was never seen, or is older than the ledger keeps.')); return; }
+    const item = (k, v) => [h('dt', {}, k), h('dd', {}, v)];
+    this.ledger.replaceChildren(h('dl', { class: 'now' },
+      ...item('Lived', dateTime(e.started_at) + ' – ' + dateTime(e.ended_at)), ...item('CPU', duration(e.cpu_usec / 1e6)),
+      ...item('Memory peak', bytes(e.memory_peak)), ...item('Read', bytes(e.io_read_bytes)), ...item('Written', bytes(e.io_write_bytes)),
+      ...item('OOM kills', String(e.oom_kills))));
   }
 
   close() {
@@ -80,7 +99,7 @@ export class GroupPage {
   }
 
   groupChanged(name, g) {
-    if (name !== this.name) return;
+    if (name !== this.name || !this.badge) return; // (a page of a gone group stays as it is)
     if (!g) {
       this.g = null;
       showError(this.error, { message: 'This group was deleted.' });
@@ -97,7 +116,7 @@ export class GroupPage {
   }
 
   eventArrived(ev) {
-    if (ev.group !== this.name) return;
+    if (ev.group !== this.name || !this.eventBody) return;
     this.prependEvent(ev);
     if (PROCESS_EVENTS.has(ev.type)) this.loadProcesses();
   }

@@ -309,6 +309,13 @@ try {
     await until('row gone', async () => (await page.locator('a[href="#/group/webtest-child"]').count()) === 0);
   });
 
+  await step('a deleted group\'s page: its ledger row and its history are still there', async () => {
+    await page.goto(`${BASE}/#/group/webtest-child`);
+    await page.getByText('This group does not exist now.').waitFor();
+    await page.locator('dl.now dt', { hasText: 'Lived' }).waitFor();
+    await page.locator('#chart-cpu canvas').waitFor();
+  });
+
   await step('labelled controls: every input, select and button has an accessible name', async () => {
     for (const where of ['#/', '#/group/' + GROUP, '#/reports']) {
       await page.goto(`${BASE}/${where}`);
