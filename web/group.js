@@ -60,7 +60,7 @@ export class GroupPage {
 
   async loadLedger() {
     const r = await this.act(() => call('GET', `/api/v1/ledger?group=${encodeURIComponent(this.name)}&from=-400d`));
-    const e = r && r.entries.find((x) => x.kind === 'group');
+    const e = r && r.entries.filter((x) => x.kind === 'group').pop(); // the latest life of the name
     if (!e) { this.ledger.replaceChildren(h('p', { class: 'hint' }, 'No ledger entry: it was never seen, or is older than the ledger keeps.')); return; }
     const item = (k, v) => [h('dt', {}, k), h('dd', {}, v)];
     this.ledger.replaceChildren(h('dl', { class: 'now' },
