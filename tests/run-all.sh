@@ -53,7 +53,17 @@ for t in tests/integration/test-*.sh; do
 done
 # in_vm COMMAND...: runs COMMAND as root in the cgroup v2 VM, with our binaries, the tests,
 # and systemd (for the systemd driver's runs) packed in.
+# A suite whose VM's kernel locked up (status 126: an emulation hang, not a test result) runs
+# once more, and says so; a second lockup fails it.
 in_vm() {
+	local rc
+	vm_run "$@"
+	rc=$?
+	[ "$rc" = 126 ] || return "$rc"
+	echo "!! the VM's kernel locked up (soft lockup under emulation): running the suite once more" >&2
+	vm_run "$@"
+}
+vm_run() {
 	local top
 	top=$(pwd)
 	timeout 1500 tests/v2vm/cgroup-v2-vm.sh run "$V2VM_DIR" -m 2048 -t 1200 \
