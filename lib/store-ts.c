@@ -143,7 +143,11 @@ static void increase(FILE *f, const char *c) {
  * the shape of a rollup row whatever the tier. For raw rows the increases come from the
  * sample before each (LAG), looked for as far back as :lookback. */
 static void tier_select(FILE *f, TsTier t, const char *x, bool by_group, uint32_t mask) {
-        const char *filter = by_group ? " AND series IN (SELECT id FROM series WHERE group_name = :g)" : "";
+        /* :g is one group name or several separated by commas (names never hold one). */
+        const char *filter =
+            by_group
+                ? " AND series IN (SELECT id FROM series WHERE instr(',' || :g || ',', ',' || group_name || ',') > 0)"
+                : "";
         if (t != TS_RAW) {
                 fputs("SELECT series, ts, n, ", f);
                 rollup_columns(f, mask);

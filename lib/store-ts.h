@@ -105,7 +105,8 @@ typedef struct TsReportRow {
 
 /* Every group's usage in [from, to), deleted groups included, from the coarsest tiers that
  * cover each part of the range (1d, then 1h, 1m and raw for what is not rolled up yet).
- * group NULL: all. Rows sorted by group, then period. Caller frees *ret. */
+ * group: a name, or names separated by commas; NULL: all. Rows sorted by group, then
+ * period. Caller frees *ret. */
 int tsdb_report(Tsdb *t, uint64_t from_usec, uint64_t to_usec, const char *group, TsPeriod by, TsReportRow **ret,
                 size_t *ret_n);
 

@@ -210,6 +210,17 @@ static void report_covers_every_tier_and_deleted_groups(void **state) {
         assert_int_equal(after[1].use.inc[CG_STAT_CPU_USAGE_USEC], (now - T0 - 10 * SEC) / 1000);
         free(before), free(after);
 
+        /* A list of groups: those, and no other (a name that is a prefix of another is not it). */
+        TsReportRow *some = NULL;
+        size_t ns;
+        assert_int_equal(tsdb_report(f->t, T0, now + SEC, "we,gone,nosuch", TS_BY_NONE, &some, &ns), 0);
+        assert_int_equal(ns, 1);
+        assert_string_equal(some[0].group, "gone");
+        free(some);
+        assert_int_equal(tsdb_report(f->t, T0, now + SEC, "web,gone", TS_BY_NONE, &some, &ns), 0);
+        assert_int_equal(ns, 2);
+        free(some);
+
         /* By day: three days, summing to the same. */
         TsReportRow *days = NULL;
         size_t nd;
