@@ -74,5 +74,5 @@ console.log(`  ${'created through the API, 8 at a time'.padEnd(66)} ${fmt(create
 console.log(`  ${'baseline: GET /api/v1/groups from Node (what the page waits for)'.padEnd(66)} ${fmt(median(api))}`);
 console.log(`  ${'overview, cold load (new profile) until all rows are in'.padEnd(66)} ${fmt(median(cold))}  (min ${fmt(Math.min(...cold)).trim()}, max ${fmt(Math.max(...cold)).trim()})`);
 console.log(`  ${'overview, warm load (static files cached) until all rows'.padEnd(66)} ${fmt(median(warm))}  (min ${fmt(Math.min(...warm)).trim()}, max ${fmt(Math.max(...warm)).trim()})`);
-console.log(`  ${'live: longest main-thread task over 5 s of 1 s sweeps'.padEnd(66)} ${fmt(live.longest)}  (${live.count} tasks over 50 ms; ${live.updates} table updates)`);
+console.log(`  ${'live: longest main-thread task over 5 s of 1 s sweeps'.padEnd(66)} ${live.count ? fmt(live.longest) : 'none over 50 ms'.padStart(16)}  (${live.count} tasks over 50 ms; ${live.updates} table updates)`);
 console.log(`  ${'JS heap after load'.padEnd(66)} ${(live.heap / 1048576).toFixed(1).padStart(8)} MiB`);

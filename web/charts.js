@@ -60,8 +60,15 @@ export class Charts {
       this.grid);
   }
 
+  // After a sweep: read again only once a new bucket can have filled (a 30-day range has
+  // hour buckets; reading it every 10 s would ask the same of the store each time).
+  refresh() {
+    if (!this.step || Date.now() - this.loadedAt >= this.step * 1000) this.load();
+  }
+
   async load() {
     const seq = ++this.seq;
+    this.loadedAt = Date.now();
     let data;
     try {
       data = await call('GET', groupPath(this.name, `/usage?from=-${this.range}&to=now`));
@@ -70,6 +77,7 @@ export class Charts {
       return;
     }
     if (seq !== this.seq) return; // a newer range was asked for meanwhile
+    this.step = data.step_seconds;
     this.status.textContent = `${data.points.length} points, ${data.step_seconds} s each (${data.tier})`;
     this.draw(data);
   }

@@ -18,6 +18,20 @@ export function stateBadge(state) {
   return h('span', { class: 'state state-' + String(state).toLowerCase(), 'data-state': state }, label);
 }
 
+// Runs fn with the button disabled, marked aria-busy and saying label; the caller sets its
+// text again afterwards. Views read aria-busy to leave a busy button's label alone.
+export async function withBusy(button, label, fn) {
+  button.disabled = true;
+  button.setAttribute('aria-busy', 'true');
+  button.textContent = label;
+  try {
+    return await fn();
+  } finally {
+    button.disabled = false;
+    button.removeAttribute('aria-busy');
+  }
+}
+
 // A status line for the result of an action: role=alert for errors so screen readers say it.
 export function showError(el, e) {
   el.replaceChildren();

@@ -38,8 +38,6 @@ export function duration(sec) {
   return (sec / 3600).toFixed(1) + ' h';
 }
 
-export const STATE_LABEL = { THAWED: 'running', FREEZING: 'freezing', FROZEN: 'frozen' };
-
 // A command line split as a shell would split words: spaces separate, quotes group, a
 // backslash outside quotes escapes the next character. Nothing is expanded; the result goes to the API as argv.
 export function splitCommand(line) {

@@ -13,13 +13,13 @@ if [ ! -f "$uplot/uPlot.iife.min.js" ]; then
         echo "gen-assets: $uplot/uPlot.iife.min.js is missing: run 'make deps' (npm ci)" >&2
         exit 1
 fi
-rm -rf "$out/web.tmp" && mkdir -p "$out/web.tmp/static" "$out/gen"
-cp "$src"/*.js "$src"/*.css "$src"/*.svg "$out/web.tmp/static/"
-cp "$uplot/uPlot.iife.min.js" "$out/web.tmp/static/uplot.min.js"
-cp "$uplot/uPlot.min.css" "$out/web.tmp/static/uplot.min.css"
-hash=$(cat "$out/web.tmp/static/"* "$src/index.html" | sha256sum | cut -c1-12)
-mv "$out/web.tmp/static" "$out/web.tmp/static-$hash"
-mkdir -p "$out/web.tmp/static" && mv "$out/web.tmp/static-$hash" "$out/web.tmp/static/$hash"
+files=$out/web.tmp/files
+rm -rf "$out/web.tmp" && mkdir -p "$files" "$out/web.tmp/static" "$out/gen"
+cp "$src"/*.js "$src"/*.css "$src"/*.svg "$files/"
+cp "$uplot/uPlot.iife.min.js" "$files/uplot.min.js"
+cp "$uplot/uPlot.min.css" "$files/uplot.min.css"
+hash=$(cat "$files"/* "$src/index.html" | sha256sum | cut -c1-12)
+mv "$files" "$out/web.tmp/static/$hash"
 sed "s|@STATIC@|/static/$hash|g" "$src/index.html" > "$out/web.tmp/index.html"
 rm -rf "$out/web" && mv "$out/web.tmp" "$out/web"
 

@@ -1,7 +1,7 @@
 // One group: state and actions, history charts, limit editor, processes and their logs,
 // a form to run a container process, and the group's events.
 import { call, text, groupPath } from './api.js';
-import { h, stateBadge, showError } from './dom.js';
+import { h, stateBadge, showError, withBusy } from './dom.js';
 import { bytes, rate, percent, dateTime, duration, splitCommand } from './format.js';
 import { FIELDS, currentText, checkField, buildPatch, IO_KEYS, checkIo, buildIoPatch } from './limits.js';
 import { Charts } from './charts.js';
@@ -77,7 +77,7 @@ export class GroupPage {
   showGroup() {
     const g = this.g;
     this.badge.replaceChildren(stateBadge(g.state));
-    if (!this.busy) {
+    if (!this.freezeBtn.hasAttribute('aria-busy')) {
       this.freezeBtn.textContent = g.state === 'THAWED' ? 'Freeze' : 'Thaw';
       this.freezeBtn.setAttribute('aria-label', this.freezeBtn.textContent + ' ' + g.name);
     }
@@ -112,7 +112,7 @@ export class GroupPage {
   usageChanged() {
     if (!this.g) return;
     this.showUsage(this.store.usage.get(this.name));
-    this.charts.load();
+    this.charts.refresh();
   }
 
   eventArrived(ev) {
@@ -134,17 +134,7 @@ export class GroupPage {
 
   async toggleFreeze() {
     const thaw = this.g.state !== 'THAWED';
-    this.busy = true;
-    this.freezeBtn.disabled = true;
-    this.freezeBtn.setAttribute('aria-busy', 'true');
-    this.freezeBtn.textContent = thaw ? 'Thawing…' : 'Freezing…';
-    // The answer comes once the kernel reports the new state; only then is it shown.
-    const g = await this.act(() => call('POST', groupPath(this.name, thaw ? '/thaw' : '/freeze')));
-    this.busy = false;
-    this.freezeBtn.disabled = false;
-    this.freezeBtn.removeAttribute('aria-busy');
-    if (g) this.store.setGroup(g);
-    else await this.store.refreshGroup(this.name);
+    await this.act(() => withBusy(this.freezeBtn, thaw ? 'Thawing…' : 'Freezing…', () => this.store.freezeOrThaw(this.name, thaw)));
     if (this.g) this.showGroup();
   }
 

@@ -107,15 +107,12 @@ const DISK = /^([0-9]+:[0-9]+|\/dev\/[A-Za-z0-9._/-]+)$/;
 export function checkIo(k, text) {
   const s = text.trim();
   if (s === '' || s === 'max') return { value: s === '' ? null : 'max' };
-  if (k.rate) {
-    const v = parseSize(s);
-    if (v === null || v < 1) return { error: 'a rate such as 10M (bytes a second), or max' };
-    return { value: /^[0-9]+$/.test(s) ? v : s };
-  }
+  if (k.rate) return RATE(s);
   if (!/^[0-9]+$/.test(s) || Number(s) < 1) return { error: 'operations a second, at least 1, or max' };
   return { value: Number(s) };
 }
 
+const RATE = size(1, '1 byte a second');
 const ioText = (v) => (v === undefined || v === null ? '' : String(v));
 
 // rows: [{disk, texts: {rbps…}, remove}] (new disks have a disk the current limits lack).

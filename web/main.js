@@ -48,6 +48,17 @@ class Store {
     }
   }
 
+  // The API answers once the kernel reports the new state: only then does the store change.
+  // On a refusal the group is read again (it may be half way, FREEZING) and the error thrown.
+  async freezeOrThaw(name, thaw) {
+    try {
+      this.setGroup(await call('POST', groupPath(name, thaw ? '/thaw' : '/freeze')));
+    } catch (e) {
+      await this.refreshGroup(name);
+      throw e;
+    }
+  }
+
   setUsage(rows) {
     for (const r of rows) this.usage.set(r.name, r);
     this.emit('usage', rows);

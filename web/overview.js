@@ -1,6 +1,6 @@
 // The overview: every group as a tree (or sorted flat), live from the event stream.
-import { call, groupPath } from './api.js';
-import { h, stateBadge, showError } from './dom.js';
+import { call } from './api.js';
+import { h, stateBadge, showError, withBusy } from './dom.js';
 import { bytes, rate, percent } from './format.js';
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -131,7 +131,7 @@ export class Overview {
     const { c } = row;
     row.g = g;
     c.state.replaceChildren(stateBadge(g.state));
-    if (!row.busy) {
+    if (!c.button.hasAttribute('aria-busy')) {
       const frozen = g.state !== 'THAWED';
       c.button.textContent = frozen ? 'Thaw' : 'Freeze';
       c.button.setAttribute('aria-label', (frozen ? 'Thaw ' : 'Freeze ') + g.name);
@@ -161,26 +161,13 @@ export class Overview {
   async toggleFreeze(name) {
     const row = this.rows.get(name);
     const thaw = row.g.state !== 'THAWED';
-    row.busy = true;
-    row.c.button.disabled = true;
-    row.c.button.setAttribute('aria-busy', 'true');
-    row.c.button.textContent = thaw ? 'Thawing…' : 'Freezing…';
     try {
-      // The API answers once the kernel reports the new state; only then is it shown.
-      const g = await call('POST', groupPath(name, thaw ? '/thaw' : '/freeze'));
+      await withBusy(row.c.button, thaw ? 'Thawing…' : 'Freezing…', () => this.store.freezeOrThaw(name, thaw));
       showError(this.error, null);
-      row.busy = false;
-      this.store.setGroup(g);
     } catch (e) {
       showError(this.error, e);
-      row.busy = false;
-      this.store.refreshGroup(name);
-    } finally {
-      row.busy = false;
-      row.c.button.disabled = false;
-      row.c.button.removeAttribute('aria-busy');
-      if (this.rows.get(name)) this.fillGroup(row, row.g);
     }
+    if (this.rows.get(name) === row) this.fillGroup(row, row.g);
   }
 
   toggleCollapse(name) {
