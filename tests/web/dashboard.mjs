@@ -264,8 +264,18 @@ try {
     await until('points', async () => /^([6-9]|\d\d+) points/.test(await page.locator('#range + .hint').textContent()), 20000);
     await page.locator('#chart-memory canvas').waitFor();
     await page.locator('#chart-cpu canvas').waitFor();
-    const legend = await page.locator('#chart-memory .u-legend').textContent();
-    if (!/limit/.test(legend)) throw new Error('legend: ' + legend);
+    // The cursor at the newest points: the legend then reads the values drawn there.
+    const at = async (id) => {
+      const over = page.locator(`#chart-${id} .u-over`);
+      const box = await over.boundingBox();
+      await over.hover({ position: { x: box.width - 2, y: box.height / 2 } });
+      return (await page.locator(`#chart-${id} .u-legend .u-series`).allTextContents()).join(' | ');
+    };
+    const mem = await at('memory');
+    if (!/limit:?\s*64 MiB/.test(mem)) throw new Error('memory legend: ' + mem);
+    const cpu = await at('cpu');
+    if (!/one CPU\):?\s*[1-9]\d*(\.\d)?%/.test(cpu)) throw new Error('cpu legend: ' + cpu);
+    await page.mouse.move(0, 0);
   });
 
   await shot('group');
