@@ -7,7 +7,7 @@ VERSION := 0.3.0
 
 # Debian packages a fresh Debian 12 machine needs to build, run and test.
 DEB_PACKAGES := build-essential pkg-config curl systemd util-linux dbus clang-format clang libclang-rt-14-dev qemu-system-x86 xz-utils busybox-static libcgroup-dev libsystemd-dev libsqlite3-dev \
-	libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev chromium
+	libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev libseccomp-dev chromium
 PKGS := libcgroup libsystemd sqlite3 libmicrohttpd jansson libcurl
 
 # Lazy on purpose: pkg-config runs only once `make deps` has installed the packages.
@@ -15,6 +15,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 CLI_LIBS = $(shell pkg-config --libs jansson libcurl)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka)
+SECCOMP_LIBS = $(shell pkg-config --libs libseccomp)
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -34,16 +35,18 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) -D_GNU_SOURCE -DCGWARDEN_VERSION='"$(VERSION)"' -
 LIB_SRC := $(wildcard lib/*.c)
 DAEMON_SRC := $(wildcard daemon/*.c)
 CLI_SRC := $(wildcard cli/*.c)
+INIT_SRC := $(wildcard init/*.c)
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/store-migrations.o
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/web-assets.o
 WEB_FILES := $(sort $(wildcard web/*))
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+INIT_OBJ := $(INIT_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/%)
 
 .PHONY: all deps run check test-build fuzz-build v2vm-image unit integration bench install lint format check-format clean
-all: $(BUILD)/cgwardend $(BUILD)/cgwarden $(BUILD)/cgwarden-bench $(BUILD)/cgwarden-bench-sampling
+all: $(BUILD)/cgwardend $(BUILD)/cgwarden-init $(BUILD)/cgwarden $(BUILD)/cgwarden-bench $(BUILD)/cgwarden-bench-sampling
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -72,6 +75,16 @@ $(BUILD)/libcgwarden.a: $(LIB_OBJ)
 
 $(BUILD)/cgwardend: $(DAEMON_OBJ) $(BUILD)/libcgwarden.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
+
+# The first image of every started process (init/): the daemon execs it in the shim, so
+# nothing of the daemon reaches a container. libseccomp is its dependency alone.
+$(BUILD)/cgwarden-init: $(INIT_OBJ) $(BUILD)/libcgwarden.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(SECCOMP_LIBS)
+
+# The attacks the confinement suite runs inside containers: static (a busybox rootfs has no
+# libraries) and without sanitizers (it is the tenant, not our code).
+$(BUILD)/cgwarden-attack: tests/attack/cgwarden-attack.c
+	$(CC) -static -O1 -g $(WARN) -o $@ $<
 
 $(BUILD)/cgwarden: $(CLI_OBJ) $(BUILD)/libcgwarden.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(CLI_LIBS) -lm
@@ -105,7 +118,8 @@ run: deps
 	$(BUILD)/cgwardend --print-dashboard-url
 
 test-build:
-	$(MAKE) --no-print-directory BUILD=build/test SANITIZE=1 build/test/cgwardend build/test/cgwarden \
+	$(MAKE) --no-print-directory BUILD=build/test SANITIZE=1 build/test/cgwardend build/test/cgwarden-init build/test/cgwarden \
+	  build/test/cgwarden-attack \
 	  $(UNIT_SRC:tests/unit/%.c=build/test/%)
 
 # libFuzzer targets, built with clang (the parsers are plain C, so both compilers see them).
@@ -129,8 +143,9 @@ bench: deps
 	$(MAKE) --no-print-directory all
 	bench/run.sh $(BUILD)
 
-install: $(BUILD)/cgwardend $(BUILD)/cgwarden
+install: $(BUILD)/cgwardend $(BUILD)/cgwarden-init $(BUILD)/cgwarden
 	install -Dm755 $(BUILD)/cgwardend $(DESTDIR)$(PREFIX)/sbin/cgwardend
+	install -Dm755 $(BUILD)/cgwarden-init $(DESTDIR)$(PREFIX)/sbin/cgwarden-init
 	install -Dm755 $(BUILD)/cgwarden $(DESTDIR)$(PREFIX)/bin/cgwarden
 	install -Dm644 units/cgwardend.service $(DESTDIR)$(PREFIX)/lib/systemd/system/cgwardend.service
 	sed -i -e 's|@SBINDIR@|$(PREFIX)/sbin|' -e 's|@DOCDIR@|$(PREFIX)/share/doc/cgwarden|' \
@@ -142,17 +157,17 @@ install: $(BUILD)/cgwardend $(BUILD)/cgwarden
 # state) and store-ts.c (accounting), two connections to one database.
 lint:
 	@fail=0; for pair in libcgroup.h:lib/cg-driver-v1.c sqlite3.h:lib/store*.c microhttpd.h:daemon/http.c \
-	  curl/curl.h:cli/http-client.c systemd/sd-bus.h:lib/cg-systemd.c; do \
+	  curl/curl.h:cli/http-client.c systemd/sd-bus.h:lib/cg-systemd.c seccomp.h:init/seccomp.c; do \
 	  h=$${pair%%:*}; owner=$${pair#*:}; \
-	  for f in $$(grep -l "#include <$$h>" lib/*.c lib/*.h daemon/*.c daemon/*.h cli/*.c cli/*.h bench/*.c 2>/dev/null); do \
+	  for f in $$(grep -l "#include <$$h>" lib/*.c lib/*.h daemon/*.c daemon/*.h cli/*.c cli/*.h init/*.c init/*.h bench/*.c 2>/dev/null); do \
 	    case "$$f" in $$owner|bench/*) ;; *) echo "lint: $$f includes <$$h>; only $$owner may"; fail=1;; esac; \
 	  done; done; exit $$fail
 
 format:
-	clang-format -i lib/*.[ch] daemon/*.[ch] cli/*.[ch] tests/unit/*.c tests/fuzz/*.c bench/*.[ch]
+	clang-format -i lib/*.[ch] daemon/*.[ch] cli/*.[ch] init/*.[ch] tests/unit/*.c tests/fuzz/*.c bench/*.[ch]
 
 check-format:
-	clang-format --dry-run --Werror lib/*.[ch] daemon/*.[ch] cli/*.[ch] tests/unit/*.c tests/fuzz/*.c bench/*.[ch]
+	clang-format --dry-run --Werror lib/*.[ch] daemon/*.[ch] cli/*.[ch] init/*.[ch] tests/unit/*.c tests/fuzz/*.c bench/*.[ch]
 
 clean:
 	rm -rf build

@@ -7,10 +7,12 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "api.h"
 #include "cg-json.h"
+#include "caps.h"
 #include "cg-name.h"
 #include "processes.h"
 
@@ -22,13 +24,15 @@
 static json_t *process_json(const StoreProcess *p) {
         static const char *const states[] = {"running", "exited", "killed"};
         json_t *argv = json_loads(p->argv_json, 0, NULL), *ns = json_loads(p->namespaces_json, 0, NULL);
+        json_t *security = json_loads(p->security_json ? p->security_json : "{}", 0, NULL);
         return json_pack(
-            "{s:I,s:i,s:i,s:o,s:o,s:o,s:s,s:o,s:o,s:o,s:o}", "id", (json_int_t)p->id, "pid", (int)p->pid, "ns_pid",
+            "{s:I,s:i,s:i,s:o,s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)p->id, "pid", (int)p->pid, "ns_pid",
             (int)p->ns_pid, "argv", argv ? argv : json_array(), "namespaces", ns ? ns : json_array(), "hostname",
             p->hostname[0] ? json_string(p->hostname) : json_null(), "state", states[p->state], "exit_code",
             p->exit_code >= 0 ? json_integer(p->exit_code) : json_null(), "signal",
             p->signal > 0 ? json_integer(p->signal) : json_null(), "started_at", cg_json_time(p->started_usec),
-            "ended_at", p->ended_usec ? cg_json_time(p->ended_usec) : json_null());
+            "ended_at", p->ended_usec ? cg_json_time(p->ended_usec) : json_null(), "security",
+            security ? security : json_object());
 }
 
 static void reply_process(HttpResponse *resp, unsigned status, int r, StoreProcess *p, const CgError *err) {
@@ -117,9 +121,87 @@ static void parsed_done(Parsed *p) {
         json_decref(p->body);
 }
 
+/* cap_add / cap_drop: names, or ["ALL"]. */
+static int parse_caps(json_t *list, const char *field, uint64_t *ret, CgError *err) {
+        size_t i;
+        json_t *v;
+        *ret = 0;
+        if (!list)
+                return 0;
+        if (!json_is_array(list) || json_array_size(list) > 64)
+                return bad(err, field, "a list of capability names such as NET_ADMIN, or [\"ALL\"]");
+        json_array_foreach (list, i, v) {
+                const char *name = cg_json_plain_string(v);
+                int cap = name ? caps_from_name(name) : -EINVAL;
+                if (name && strcasecmp(name, "ALL") == 0)
+                        *ret |= caps_all;
+                else if (cap < 0)
+                        return bad(err, field, "unknown capability (names as in capabilities(7), CAP_ optional)");
+                else
+                        *ret |= UINT64_C(1) << cap;
+        }
+        return 0;
+}
+
+static int parse_bool(json_t *body, const char *key, const char *field, bool def, bool *ret, CgError *err) {
+        json_t *v = json_object_get(body, key);
+        if (v && !json_is_boolean(v))
+                return bad(err, field, "must be true or false");
+        *ret = v ? json_is_true(v) : def;
+        return 0;
+}
+
+/* The walls, each on by default (spawn.h): what a caller may loosen, and how. */
+static int parse_walls(json_t *body, SpawnSpec *s, CgError *err) {
+        uint64_t add = 0, drop = 0;
+        bool nnp = true, ro = false;
+        int r = parse_caps(json_object_get(body, "cap_add"), "/cap_add", &add, err);
+        if (r >= 0)
+                r = parse_caps(json_object_get(body, "cap_drop"), "/cap_drop", &drop, err);
+        if (r >= 0)
+                r = parse_bool(body, "no_new_privileges", "/no_new_privileges", true, &nnp, err);
+        if (r >= 0)
+                r = parse_bool(body, "readonly_rootfs", "/readonly_rootfs", false, &ro, err);
+        if (r < 0)
+                return r;
+        /* As Docker: cap_drop ALL starts from nothing, and cap_add adds to what is left. */
+        s->caps = (drop == caps_all ? add : (caps_default | add) & ~drop);
+        s->flags = (nnp ? SPAWN_NO_NEW_PRIVS : 0) | (ro ? SPAWN_READONLY_ROOTFS : 0);
+        json_t *sc = json_object_get(body, "seccomp");
+        const char *scs = sc ? cg_json_plain_string(sc) : "default";
+        if (!scs || (strcmp(scs, "default") != 0 && strcmp(scs, "unconfined") != 0))
+                return bad(err, "/seccomp", "seccomp is \"default\" (Docker's profile) or \"unconfined\"");
+        if (strcmp(scs, "default") == 0)
+                s->flags |= SPAWN_SECCOMP;
+        json_t *cg = json_object_get(body, "cgroupns");
+        const char *cgs = cg ? cg_json_plain_string(cg) : "private";
+        if (!cgs || (strcmp(cgs, "private") != 0 && strcmp(cgs, "host") != 0))
+                return bad(err, "/cgroupns", "cgroupns is \"private\" or \"host\"");
+        if (strcmp(cgs, "private") == 0)
+                s->ns |= SPAWN_NS_CGROUP;
+        else
+                s->ns &= ~(unsigned)SPAWN_NS_CGROUP;
+        if (ro && !json_is_string(json_object_get(body, "rootfs")))
+                return bad(err, "/readonly_rootfs", "a read-only rootfs needs a rootfs");
+        return 0;
+}
+
 static int parse_spec(json_t *body, Parsed *p, CgError *err) {
-        static const char *const keys[] = {"argv",       "env",      "cwd",    "user", "group",
-                                           "namespaces", "hostname", "rootfs", NULL};
+        static const char *const keys[] = {"argv",
+                                           "env",
+                                           "cwd",
+                                           "user",
+                                           "group",
+                                           "namespaces",
+                                           "hostname",
+                                           "rootfs",
+                                           "cap_add",
+                                           "cap_drop",
+                                           "seccomp",
+                                           "no_new_privileges",
+                                           "readonly_rootfs",
+                                           "cgroupns",
+                                           NULL};
         const char *key;
         json_t *v;
         SpawnSpec *s = &p->spec.spawn;
@@ -171,12 +253,16 @@ static int parse_spec(json_t *body, Parsed *p, CgError *err) {
                         SpawnNs one;
                         const char *name = cg_json_plain_string(v);
                         if (!name || spawn_ns_from_name(name, &one) < 0)
-                                return bad(err, "/namespaces", "namespaces are pid, mount, uts, ipc, net and user");
+                                return bad(err, "/namespaces",
+                                           "namespaces are pid, mount, uts, ipc, net, user and cgroup");
                         s->ns |= one;
                 }
         }
+        int r = parse_walls(body, s, err);
+        if (r < 0)
+                return r;
         json_t *names = json_array();
-        for (unsigned bit = 1; bit <= SPAWN_NS_USER; bit <<= 1)
+        for (unsigned bit = 1; bit <= SPAWN_NS_CGROUP; bit <<= 1)
                 if (s->ns & bit)
                         json_array_append_new(names, json_string(spawn_ns_name((SpawnNs)bit)));
         p->spec.namespaces_json = json_dumps(names, JSON_COMPACT);

@@ -27,6 +27,8 @@ typedef struct Options {
         const char *driver;
         const char *token_file;
         const char *state_dir;
+        const char *init_exe;
+        uint32_t userns_first, userns_count;
         bool print_url;
         AcctConfig acct;
 } Options;
@@ -36,12 +38,15 @@ static void usage(FILE *f) {
               "                 [--driver auto|cgroupfs|systemd] [--token-file PATH] [--state-dir DIR] "
               "[--print-dashboard-url]\n"
               "                 [--interval DURATION] [--keep-raw D] [--keep-1m D] [--keep-1h D] [--keep-1d D]\n"
-              "                 [--throttle-ratio R] [--pressure-ratio R]\n"
+              "                 [--throttle-ratio R] [--pressure-ratio R] [--init-binary PATH]\n"
+              "                 [--userns-range FIRST:COUNT]\n"
               "defaults: --listen 127.0.0.1:8470 --socket /run/cgwarden/cgwarden.sock\n"
               "          --db /var/lib/cgwarden/cgwarden.db --root cgwarden --driver auto\n"
               "          --token-file /var/lib/cgwarden/admin.token --state-dir /var/lib/cgwarden\n"
               "          --interval 10s --keep-raw 24h --keep-1m 30d --keep-1h 400d --keep-1d 1830d\n"
-              "          --throttle-ratio 0.25 --pressure-ratio 0.10\n",
+              "          --throttle-ratio 0.25 --pressure-ratio 0.10\n"
+              "          --init-binary: cgwarden-init beside cgwardend\n"
+              "          --userns-range 2147483648:2147418112 (host ids for user namespaces, 65536 each)\n",
               f);
 }
 
@@ -62,6 +67,24 @@ static int parse_ratio(const char *s, double *ret) {
         return 0;
 }
 
+/* "FIRST:COUNT": host ids for user namespaces; FIRST > 0 (root stays root's), the range
+ * below 2^32 - 1 (the invalid id), COUNT whole ranges of 65536. */
+static int parse_userns_range(const char *s, uint32_t *ret_first, uint32_t *ret_count) {
+        char *end;
+        errno = 0;
+        unsigned long long first = strtoull(s, &end, 10);
+        if (errno || end == s || *end != ':' || s[0] == '-')
+                return -EINVAL;
+        const char *c = end + 1;
+        unsigned long long count = strtoull(c, &end, 10);
+        if (errno || end == c || *end || c[0] == '-' || first == 0 || count == 0 || count % 65536 ||
+            first + count > UINT32_MAX)
+                return -EINVAL;
+        *ret_first = (uint32_t)first;
+        *ret_count = (uint32_t)count;
+        return 0;
+}
+
 static int parse_options(int argc, char **argv, Options *o) {
         static const struct option longopts[] = {
             {"listen", required_argument, NULL, 'l'},
@@ -79,6 +102,8 @@ static int parse_options(int argc, char **argv, Options *o) {
             {"keep-1d", required_argument, NULL, '3'},
             {"throttle-ratio", required_argument, NULL, 'T'},
             {"pressure-ratio", required_argument, NULL, 'P'},
+            {"init-binary", required_argument, NULL, 'I'},
+            {"userns-range", required_argument, NULL, 'U'},
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, 'V'},
             {0},
@@ -90,6 +115,9 @@ static int parse_options(int argc, char **argv, Options *o) {
                        "auto",
                        "/var/lib/cgwarden/admin.token",
                        "/var/lib/cgwarden",
+                       NULL,
+                       UINT32_C(2147483648),
+                       UINT32_C(2147418112),
                        false,
                        {0}};
         o->acct = (AcctConfig){
@@ -125,6 +153,12 @@ static int parse_options(int argc, char **argv, Options *o) {
                         if (parse_ratio(optarg, c == 'T' ? &o->acct.throttle_ratio : &o->acct.pressure_ratio) < 0)
                                 return option_error(
                                     "--throttle-ratio and --pressure-ratio take a number above 0, at most 1");
+                        break;
+                case 'I': o->init_exe = optarg; break;
+                case 'U':
+                        if (parse_userns_range(optarg, &o->userns_first, &o->userns_count) < 0)
+                                return option_error("--userns-range takes FIRST:COUNT, COUNT a multiple of 65536 "
+                                                    "and FIRST above 0, within 32-bit ids");
                         break;
                 case 'h': usage(stdout); exit(0);
                 case 'V': puts("cgwardend " CGWARDEN_VERSION); exit(0);
@@ -200,7 +234,8 @@ int main(int argc, char **argv) {
         if (r < 0)
                 return fail("accounting", r, &err);
         groups.acct = &acct;
-        r = processes_init(&processes, &groups, o.state_dir);
+        ProcessesConfig pc = {o.state_dir, o.init_exe, o.userns_first, o.userns_count};
+        r = processes_init(&processes, &groups, &pc);
         if (r < 0)
                 return fail("processes", r, NULL);
         r = token_load_or_create(o.token_file, token);

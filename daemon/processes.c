@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "accounting.h"
+#include "caps.h"
 #include "cg-util.h"
 
 static void unlockp(pthread_mutex_t **m) {
@@ -19,8 +20,8 @@ static void unlockp(pthread_mutex_t **m) {
         _cleanup_(unlockp) pthread_mutex_t *_lock = &(ps)->groups->lock; \
         pthread_mutex_lock(_lock)
 
-static void file_path(Processes *ps, char *buf, size_t size, int64_t id, const char *what) {
-        snprintf(buf, size, "%s/processes/%" PRId64 ".%s", ps->state_dir, id, what);
+static void file_name(char *buf, size_t size, int64_t id, const char *what) {
+        snprintf(buf, size, "%" PRId64 ".%s", id, what);
 }
 
 /* Whether the shim we started is still the process with that pid (not a reused pid, not a
@@ -42,12 +43,12 @@ static bool shim_alive(pid_t pid, uint64_t start) {
 /* Records how a process ended, from the shim's status file (a shim killed outright,
  * as by a forced delete, wrote none: the process was killed). */
 static void record_end(Processes *ps, const StoreProcess *p) {
-        char path[4096];
+        char name[64];
         bool exited;
         int code;
-        file_path(ps, path, sizeof path, p->id, "status");
+        file_name(name, sizeof name, p->id, "status");
         SpawnUsage usage = {0};
-        int r = spawn_read_status(path, &exited, &code, &usage);
+        int r = spawn_read_status(ps->dir_fd, name, &exited, &code, &usage);
         /* The row as it now ends, for the store and the ledger alike. */
         StoreProcess done = *p;
         done.state = r < 0 || !exited ? STORE_PROC_KILLED : STORE_PROC_EXITED;
@@ -113,9 +114,40 @@ static void *monitor(void *arg) {
         return NULL;
 }
 
-int processes_init(Processes *ps, Groups *groups, const char *state_dir) {
+/* cgwarden-init runs as root before anything is confined: only a binary that only root
+ * can change is trusted with that. */
+static int open_init_exe(const char *path) {
+        char self[4096];
+        struct stat st;
+        if (!path) {
+                ssize_t n = readlink("/proc/self/exe", self, sizeof self - 32);
+                if (n <= 0)
+                        return -errno;
+                self[n] = '\0';
+                char *slash = strrchr(self, '/');
+                snprintf(slash ? slash + 1 : self, 32, "cgwarden-init");
+                path = self;
+        }
+        _cleanup_close_ int fd = open(path, O_PATH | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 0022) || !(st.st_mode & S_IXUSR))
+                return -EPERM;
+        return TAKE_FD(fd);
+}
+
+int processes_init(Processes *ps, Groups *groups, const ProcessesConfig *cfg) {
         char dir[4096];
-        *ps = (Processes){.groups = groups};
+        const char *state_dir = cfg->state_dir, *init_exe = cfg->init_exe;
+        *ps = (Processes){.groups = groups,
+                          .dir_fd = -EBADF,
+                          .init_exe_fd = -EBADF,
+                          .userns_first = cfg->userns_first,
+                          .userns_count = cfg->userns_count};
+        if (ps->userns_count < SPAWN_USERNS_SIZE)
+                return -EINVAL;
         snprintf(ps->state_dir, sizeof ps->state_dir, "%s", state_dir);
         snprintf(dir, sizeof dir, "%s/processes", state_dir);
         /* mkdir -p: every missing level, 0700 (logs may hold secrets). */
@@ -129,6 +161,16 @@ int processes_init(Processes *ps, Groups *groups, const char *state_dir) {
         }
         if (mkdir(dir, 0700) < 0 && errno != EEXIST)
                 return -errno;
+        ps->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (ps->dir_fd < 0)
+                return -errno;
+        ps->init_exe_fd = open_init_exe(init_exe);
+        if (ps->init_exe_fd < 0) {
+                fprintf(stderr, "cgwardend: cgwarden-init (%s): %s\n", init_exe ? init_exe : "beside cgwardend",
+                        ps->init_exe_fd == -EPERM ? "must be a root-owned executable only root can write"
+                                                  : strerror(-ps->init_exe_fd));
+                return ps->init_exe_fd;
+        }
         processes_reap(ps); /* what ended while we were away */
         int r = -pthread_create(&ps->monitor, NULL, monitor, ps);
         ps->monitor_started = r == 0;
@@ -139,11 +181,22 @@ void processes_done(Processes *ps) {
         ps->stop = true;
         if (ps->monitor_started)
                 pthread_join(ps->monitor, NULL);
+        cg_closep(&ps->dir_fd);
+        cg_closep(&ps->init_exe_fd);
 }
 
-static int open_log(const char *path) {
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-        return fd < 0 ? -errno : fd;
+/* A log of our own: a symlink or FIFO found under its name is refused, not followed. */
+static int open_log(Processes *ps, int64_t id, const char *what) {
+        char name[64];
+        struct stat st;
+        file_name(name, sizeof name, id, what);
+        _cleanup_close_ int fd = openat(
+            ps->dir_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return -EEXIST;
+        return TAKE_FD(fd);
 }
 
 typedef struct Placement {
@@ -159,24 +212,61 @@ static int place_outside(void *data, pid_t shim, CgError *err) {
         return groups_place_locked(pl->ps->groups, pl->group, shim, tag, err);
 }
 
+/* The walls as PROCESS reports them (the security column): what was applied, not what was
+ * asked. Every string in it is one of ours, so no escaping is needed. */
+static char *render_security(const SpawnSpec *s) {
+        char caps[1024] = "", userns[96] = "null", *out = NULL;
+        size_t len = 0;
+        for (int c = 0; c < 64; c++)
+                if ((s->caps >> c & 1) && caps_name(c) && len + 32 < sizeof caps)
+                        len +=
+                            (size_t)snprintf(caps + len, sizeof caps - len, "%s\"%s\"", len ? "," : "", caps_name(c));
+        if (s->ns & SPAWN_NS_USER)
+                snprintf(userns, sizeof userns, "{\"uid_base\":%" PRIu32 ",\"gid_base\":%" PRIu32 ",\"size\":%u}",
+                         s->userns_base, s->userns_base, SPAWN_USERNS_SIZE);
+        bool mnt = s->ns & SPAWN_NS_MOUNT;
+        if (asprintf(&out,
+                     "{\"capabilities\":[%s],\"seccomp\":\"%s\",\"no_new_privileges\":%s,\"cgroupns\":\"%s\","
+                     "\"readonly_rootfs\":%s,\"masked_paths\":%s,\"userns\":%s}",
+                     caps, s->flags & SPAWN_SECCOMP ? "default" : "unconfined",
+                     s->flags & SPAWN_NO_NEW_PRIVS ? "true" : "false", s->ns & SPAWN_NS_CGROUP ? "private" : "host",
+                     s->rootfs && (s->flags & SPAWN_READONLY_ROOTFS) ? "true" : "false", mnt ? "true" : "false",
+                     userns) < 0)
+                return NULL;
+        return out;
+}
+
 int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProcess *ret, CgError *err) {
-        char out[4096], errp[4096], status[4096], tag[64];
+        char status[64];
         StoreGroup g;
         LOCKED(ps);
         int r = store_group_get(ps->groups->store, group, &g);
         if (r == -ENOENT)
                 return cg_error_set(err, -ENOENT, "not_found", NULL, "no such group");
-        /* The id is known only after the insert: write under a temporary name, rename after. */
-        snprintf(tag, sizeof tag, "new-%" PRIu64, cg_now_usec(CLOCK_MONOTONIC));
-        snprintf(out, sizeof out, "%s/processes/%s.stdout", ps->state_dir, tag);
-        snprintf(errp, sizeof errp, "%s/processes/%s.stderr", ps->state_dir, tag);
-        snprintf(status, sizeof status, "%s/processes/%s.status", ps->state_dir, tag);
-        _cleanup_close_ int ofd = open_log(out), efd = open_log(errp);
+        /* The id is taken now (we hold the lock: nobody else inserts meanwhile), so the logs
+         * and the status file have their final names from the start. */
+        Placement pl = {.ps = ps, .group = group};
+        r = store_process_next_id(ps->groups->store, &pl.id);
+        if (r < 0)
+                return cg_error_set(err, r, "store_error", NULL, "the database cannot name the process");
+        if (pl.id < ps->next_free_id)
+                pl.id = ps->next_free_id;
+        _cleanup_close_ int ofd = open_log(ps, pl.id, "stdout"), efd = open_log(ps, pl.id, "stderr");
         if (ofd < 0 || efd < 0)
                 return cg_error_set(err, ofd < 0 ? ofd : efd, "spawn_failed", NULL, "cannot create the log files");
+        file_name(status, sizeof status, pl.id, "status");
+        (void)unlinkat(ps->dir_fd, status, 0);
         spec->spawn.stdout_fd = ofd;
         spec->spawn.stderr_fd = efd;
-        spec->spawn.status_path = status;
+        spec->spawn.status_dir_fd = ps->dir_fd;
+        spec->spawn.status_name = status;
+        spec->spawn.init_exe_fd = ps->init_exe_fd;
+        /* One subordinate range per process id, round the configured range. */
+        spec->spawn.userns_base =
+            ps->userns_first + (uint32_t)((uint64_t)pl.id % (ps->userns_count / SPAWN_USERNS_SIZE)) * SPAWN_USERNS_SIZE;
+        _cleanup_free_ char *security = render_security(&spec->spawn);
+        if (!security)
+                return -ENOMEM;
 
         int place_fds[_CG_CTRL_COUNT];
         bool outside = false;
@@ -185,15 +275,7 @@ int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProce
                 return r;
         spec->spawn.place_fds = place_fds;
         spec->spawn.n_place_fds = (size_t)r;
-        /* Placed from outside, the process is named by the id its row will get (we hold the
-         * lock: nobody else inserts meanwhile). */
-        Placement pl = {.ps = ps, .group = group};
-        if (outside) {
-                r = store_process_next_id(ps->groups->store, &pl.id);
-                if (r < 0)
-                        return cg_error_set(err, r, "store_error", NULL, "the database cannot name the process");
-                if (pl.id < ps->next_free_id)
-                        pl.id = ps->next_free_id;
+        if (outside) { /* placed from outside: the scope is named by the process's id */
                 spec->spawn.place = place_outside;
                 spec->spawn.place_data = &pl;
         }
@@ -202,9 +284,13 @@ int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProce
         for (size_t i = 0; i < spec->spawn.n_place_fds; i++)
                 close(place_fds[i]);
         if (r < 0) {
-                unlink(out), unlink(errp);
-                if (outside)
-                        ps->next_free_id = pl.id + 1;
+                char name[64];
+                file_name(name, sizeof name, pl.id, "stdout");
+                (void)unlinkat(ps->dir_fd, name, 0);
+                file_name(name, sizeof name, pl.id, "stderr");
+                (void)unlinkat(ps->dir_fd, name, 0);
+                /* systemd may still hold a failed start's scope for a moment. */
+                ps->next_free_id = pl.id + 1;
                 return r;
         }
         StoreProcess p = {
@@ -215,6 +301,7 @@ int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProce
             .shim_start = res.shim_start,
             .argv_json = spec->argv_json,
             .namespaces_json = spec->namespaces_json,
+            .security_json = security,
             .started_usec = cg_now_usec(CLOCK_REALTIME),
             .exit_code = -1,
             .signal = -1,
@@ -226,15 +313,6 @@ int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProce
                 kill(res.shim_pid, SIGKILL);
                 return cg_error_set(err, r, "store_error", NULL, "the database refused the process");
         }
-        /* The shim writes the status file by the name it was given: link the final name to it
-         * by renaming the logs and pointing a symlink at the pending status name. */
-        char final[4096];
-        file_path(ps, final, sizeof final, p.id, "stdout");
-        (void)rename(out, final);
-        file_path(ps, final, sizeof final, p.id, "stderr");
-        (void)rename(errp, final);
-        file_path(ps, final, sizeof final, p.id, "status");
-        (void)symlink(status, final);
         acct_event(ps->groups->acct, "process_start", group, "{\"id\":%" PRId64 ",\"pid\":%d}", p.id, (int)p.pid);
         return store_process_get(ps->groups->store, p.id, ret);
 }
@@ -295,7 +373,7 @@ int processes_signal(Processes *ps, const char *group, int64_t id, int sig, Stor
 int processes_log(Processes *ps, const char *group, int64_t id, bool stderr_, unsigned tail, char **ret,
                   size_t *ret_len, CgError *err) {
         StoreProcess p;
-        char path[4096];
+        char name[64];
         {
                 LOCKED(ps);
                 int r = get_locked(ps, group, id, &p, err);
@@ -303,8 +381,8 @@ int processes_log(Processes *ps, const char *group, int64_t id, bool stderr_, un
                         return r;
                 store_process_clear(&p);
         }
-        file_path(ps, path, sizeof path, id, stderr_ ? "stderr" : "stdout");
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        file_name(name, sizeof name, id, stderr_ ? "stderr" : "stdout");
+        _cleanup_close_ int fd = openat(ps->dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
         if (fd < 0)
                 return cg_error_set(err, -ENOENT, "not_found", NULL, "this process has no log");
         struct stat st;

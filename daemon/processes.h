@@ -11,6 +11,9 @@
 typedef struct Processes {
         Groups *groups; /* its lock also guards our use of the store */
         char state_dir[3072];
+        int dir_fd;                          /* <state_dir>/processes: logs and status files, by process id */
+        int init_exe_fd;                     /* cgwarden-init (O_PATH), checked once at start */
+        uint32_t userns_first, userns_count; /* host ids that user namespaces map to */
         pthread_t monitor;
         bool monitor_started;
         volatile bool stop;
@@ -26,8 +29,15 @@ typedef struct ProcSpec {
         char *namespaces_json;
 } ProcSpec;
 
+typedef struct ProcessesConfig {
+        const char *state_dir;
+        const char *init_exe;                /* cgwarden-init; NULL: the one beside this executable. It must be a
+                                              * root-owned regular file that only root can write. */
+        uint32_t userns_first, userns_count; /* --userns-range: count a multiple of 65536 */
+} ProcessesConfig;
+
 /* Starts watching; re-attaches to processes that were running before a restart. */
-int processes_init(Processes *ps, Groups *groups, const char *state_dir);
+int processes_init(Processes *ps, Groups *groups, const ProcessesConfig *cfg);
 void processes_done(Processes *ps);
 
 int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProcess *ret, CgError *err);

@@ -388,7 +388,8 @@ static const char *const proc_states[] = {"running", "exited", "killed"};
 void store_process_clear(StoreProcess *p) {
         free(p->argv_json);
         free(p->namespaces_json);
-        p->argv_json = p->namespaces_json = NULL;
+        free(p->security_json);
+        p->argv_json = p->namespaces_json = p->security_json = NULL;
 }
 
 int store_process_insert(Store *s, StoreProcess *p) {
@@ -396,7 +397,7 @@ int store_process_insert(Store *s, StoreProcess *p) {
         int rc =
             cached(s, ST_PROC_INSERT,
                    "INSERT INTO processes (group_name, pid, ns_pid, shim_pid, shim_start, argv, namespaces, hostname, "
-                   "state, started_usec, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+                   "state, started_usec, id, security) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
                    &st);
         if (rc < 0)
                 return rc;
@@ -416,6 +417,7 @@ int store_process_insert(Store *s, StoreProcess *p) {
         else
                 sqlite3_bind_null(st, 8);
         sqlite3_bind_int64(st, 9, (int64_t)p->started_usec);
+        sqlite3_bind_text(st, 11, p->security_json ? p->security_json : "{}", -1, SQLITE_STATIC);
         int r = step_done(s, st);
         if (r < 0)
                 return r;
@@ -464,7 +466,7 @@ int store_process_end(Store *s, int64_t id, StoreProcState state, int exit_code,
 
 #define SELECT_PROCESS                                                                                             \
         "SELECT id, group_name, pid, ns_pid, shim_pid, shim_start, argv, namespaces, hostname, state, exit_code, " \
-        "signal, started_usec, ended_usec FROM processes"
+        "signal, started_usec, ended_usec, security FROM processes"
 
 static int row_to_process(sqlite3_stmt *st, StoreProcess *p) {
         *p = (StoreProcess){.id = sqlite3_column_int64(st, 0)};
@@ -485,7 +487,8 @@ static int row_to_process(sqlite3_stmt *st, StoreProcess *p) {
         p->signal = sqlite3_column_type(st, 11) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 11);
         p->started_usec = (uint64_t)sqlite3_column_int64(st, 12);
         p->ended_usec = (uint64_t)sqlite3_column_int64(st, 13);
-        if (!p->argv_json || !p->namespaces_json) {
+        p->security_json = strdup((const char *)sqlite3_column_text(st, 14));
+        if (!p->argv_json || !p->namespaces_json || !p->security_json) {
                 store_process_clear(p);
                 return -ENOMEM;
         }

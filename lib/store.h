@@ -51,6 +51,7 @@ typedef struct StoreProcess {
         uint64_t shim_start;
         char *argv_json;       /* owned: ["sh","-c","..."] */
         char *namespaces_json; /* owned: ["pid","mount"] */
+        char *security_json;   /* owned: {"capabilities":[…],"seccomp":"default",…} */
         char hostname[65];
         StoreProcState state;
         int exit_code, signal;             /* -1 when not applicable */

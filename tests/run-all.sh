@@ -67,7 +67,8 @@ vm_run() {
 	local top
 	top=$(pwd)
 	timeout 1500 tests/v2vm/cgroup-v2-vm.sh run "$V2VM_DIR" -m 2048 -t 1200 \
-		-a "$top/$BIN/cgwardend" -a "$top/$BIN/cgwarden" -a "$top/tests" -a curl -a setpriv \
+		-a "$top/$BIN/cgwardend" -a "$top/$BIN/cgwarden-init" -a "$top/$BIN/cgwarden" -a "$top/$BIN/cgwarden-attack" \
+		-a "$top/tests" -a curl -a setpriv \
 		-a /lib/systemd/systemd -a systemctl -a systemd-run -a nsenter -a unshare -a ss -a /usr/lib/os-release \
 		-e BIN="$top/$BIN" -- "$@"
 }

@@ -1,0 +1,33 @@
+/* The container's filesystem, built by the init in its own mount namespace (the steps and
+ * paths are runc's and Docker's defaults: libcontainer/rootfs_linux.go, moby's
+ * oci/defaults.go). Each function returns 0 or -errno and says in *ret_stage which step
+ * failed. */
+#pragma once
+
+#include "spawn.h"
+
+/* Host-side facts the init needs after it has left the host's root: which cgroup hierarchies
+ * to mount inside, and clones of the device nodes to put in the new /dev. */
+typedef struct MountsHost {
+        bool v2;
+        char v1[16][64]; /* "cpu", "cpu,cpuacct": each v1 hierarchy's controllers */
+        char v1_dir[16][64];
+        size_t n_v1;
+        int dev[8]; /* open_tree clones of /dev/null, zero, … (-1 where absent) */
+        int sys;    /* a clone of the host's /sys, for a user namespace without its own net */
+} MountsHost;
+
+/* Reads the host's side; call before mounts_enter_rootfs. */
+int mounts_host(const SpawnSpec *s, MountsHost *ret, SpawnStage *ret_stage);
+
+/* Binds the rootfs (nosuid, nodev), pivots into it, detaches the host's root, and builds
+ * a fresh /dev (tmpfs, nodev: only the bound nodes work), /sys read-only and, with a cgroup
+ * namespace, the cgroup hierarchy read-only at /sys/fs/cgroup. */
+int mounts_enter_rootfs(const SpawnSpec *s, const MountsHost *h, SpawnStage *ret_stage);
+
+/* Without a rootfs: the host's /sys stays visible, read-only (so its cgroupfs too). */
+int mounts_protect_host(SpawnStage *ret_stage);
+
+/* Mounts a fresh /proc (with a pid namespace), masks Docker's masked paths and makes its
+ * read-only paths read-only; then, if asked, makes the rootfs read-only. */
+int mounts_finish(const SpawnSpec *s, SpawnStage *ret_stage);
