@@ -12,7 +12,9 @@ api POST /api/v1/groups '{"name":"box","limits":{"memory":{"max":"256M"},"pids":
 check "a group for the processes" is 201
 
 # ---- the child's own view ----
-run box '{"argv":["cat","/proc/self/cgroup"]}'
+# With the host's cgroup namespace the process's own view names the group's path; with its
+# own (the default) the group is its root. Either way the kernel holds it in the group.
+run box '{"argv":["cat","/proc/self/cgroup"],"cgroupns":"host"}'
 check "start answers 201" is 201
 check "PROCESS has every field" bash -c 'for k in id pid ns_pid argv namespaces hostname state exit_code signal started_at ended_at; do grep -q "\"$k\":" <<<"$0" || exit 1; done' "$BODY"
 wait_end box "$ID"
@@ -23,6 +25,10 @@ check "its first instruction already runs in the group" grep -qxF "$want" <(logo
 # systemd: and in its transient scope, <root>-<group>-<id>.scope, in the group's slice.
 [ "$LAYOUT" = v1 ] && only_driver systemd "... inside its scope $(sd_unit box | sed 's/\.slice$//')-$ID.scope" grep -qxF "pids:/$(grel box)/$(sd_unit box | sed 's/\.slice$//')-$ID.scope" <(logof box "$ID" | cut -d: -f2-)
 check "a finished process is exited with code 0" has '"state":"exited","exit_code":0'
+run box '{"argv":["cat","/proc/self/cgroup"]}'
+wait_end box "$ID"
+check "in its own cgroup namespace (the default) the group is its /" bash -c '[ -n "$0" ] && ! grep -qv ":/$" <<<"$0"' "$(logof box "$ID")"
+check "... and PROCESS says so" has '"cgroupns":"private"'
 
 # systemd: a start systemd refuses is an error, and the held process never runs. The scope
 # the next process would get already exists (someone else's), so StartTransientUnit fails.
@@ -52,9 +58,8 @@ inside=$(logof box "$ID")
 for n in pid mnt uts ipc net; do
 	check "namespace $n differs from the host's" test "$(sed -n "s/^$n //p" <<<"$inside")" != "$(readlink /proc/self/ns/$n)"
 done
-for n in user cgroup; do
-	check "namespace $n is the host's (not asked)" test "$(sed -n "s/^$n //p" <<<"$inside")" = "$(readlink /proc/self/ns/$n)"
-done
+check "namespace user is the host's (not asked)" test "$(sed -n "s/^user //p" <<<"$inside")" = "$(readlink /proc/self/ns/user)"
+check "namespace cgroup differs from the host's (by default)" test "$(sed -n "s/^cgroup //p" <<<"$inside")" != "$(readlink /proc/self/ns/cgroup)"
 run box '{"argv":["sh","-c","echo ns $(readlink /proc/self/ns/net) $(readlink /proc/self/ns/uts) $(readlink /proc/self/ns/user)"],"namespaces":["user"]}'
 wait_end box "$ID"
 out=$(logof box "$ID")

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Containers that contain: every check is an attack a tenant would try from inside a
+# process started through the API (tests/attack/cgwarden-attack.c), and each must be
+# refused; then the positive side, each wall as /proc/self/status and the mounts show it.
+# Attacks target only this run's own things: a marker file in $TMP, the run's own group, a
+# sysctl written back with the value it holds.
+. "$(dirname "$0")/lib.sh"
+
+ATTACK=$(realpath "${ATTACK:-$BIN/cgwarden-attack}")
+[ -x "$ATTACK" ] || { echo "# no $ATTACK (make test-build builds it)"; echo "0 passed, 1 failed"; exit 1; }
+start_daemon || { echo "0 passed, 1 failed"; exit 1; }
+echo "# root $ROOT, cgroup $LAYOUT, driver $DRIVER"
+TOKEN=$(cat "$TOKEN_FILE")
+
+logof() { curl -s --unix-socket "$SOCK" "http://localhost/api/v1/groups/$1/processes/$2/log${3:+?$3}"; }
+# attack NAME JSON: runs a process, waits for its end; OUT is its stdout and stderr.
+attack() {
+	run box "$2"
+	if [ "$STATUS" != 201 ]; then OUT="start refused: $STATUS $BODY"; return; fi
+	wait_end box "$ID"
+	OUT=$(logof box "$ID"; logof box "$ID" stream=stderr)
+}
+# refused NAME: the last attack ran, exited 0 (everything refused) and said nothing escaped.
+refused() {
+	if [[ $BODY == *'"exit_code":0,'* ]] && ! grep -q ESCAPED <<<"$OUT" && grep -q '^refused' <<<"$OUT"; then
+		ok 0 "$1"
+	else
+		ok 1 "$1"; sed 's/^/#   /' <<<"$OUT $BODY" | head -n 20
+	fi
+}
+
+api POST /api/v1/groups '{"name":"box","limits":{"memory":{"max":"256M"},"pids":{"max":64}}}'
+check "a group for the attacks" is 201
+
+# A busybox rootfs with the attacker, and a setuid-root copy of it.
+R=$TMP/rootfs
+mkdir -p "$R/bin" "$R/tmp" "$R/etc"
+cp "$(command -v busybox)" "$R/bin/busybox"
+for a in sh ls cat echo grep head wc touch find mkdir id pwd readlink stat; do ln -s busybox "$R/bin/$a"; done
+cp "$ATTACK" "$R/bin/attack"
+cp "$ATTACK" "$R/bin/suid-attack" && chmod 4755 "$R/bin/suid-attack"
+ln -s ../../../../../../../../ "$R/up"
+echo inside >"$R/marker"
+SECRET=host-secret-$$-$RANDOM
+echo "$SECRET" >"$TMP/host-secret"
+J_R="\"rootfs\":\"$R\""
+
+# ---- descriptors: nothing inherited leads out of the rootfs (CVE-2024-21626) ----
+attack fds "{\"argv\":[\"/bin/attack\",\"fds\",\"$TMP/host-secret\",\"$SECRET\"],$J_R}"
+refused "no descriptor of pid 1 or of the command walks out of the rootfs"
+check "... pid 1's descriptors cannot even be opened" grep -q '^refused: opening /proc/1/fd/' <<<"$OUT"
+attack fds "{\"argv\":[\"/bin/sh\",\"-c\",\"ls /proc/1/fd; echo ---; ls /proc/self/fd\"],$J_R}"
+check "... pid 1 holds stdio (/dev/null) and its status pipe, no more" test "$(sed -n '1,/^---$/p' <<<"$OUT" | grep -c '^[0-9]')" -le 4
+check "... the command holds stdin, stdout, stderr and no more" test "$(sed -n '/^---$/,$p' <<<"$OUT" | grep -c '^[0-9]')" -le 4
+
+# ---- cwd: resolved inside the root ----
+run box "{\"argv\":[\"/bin/pwd\"],\"cwd\":\"/proc/self/root\",$J_R}"
+check "cwd through a magic link (/proc/self/root) is refused (400)" is 400
+check "... naming /cwd" has '"field":"/cwd"'
+run box "{\"argv\":[\"/bin/pwd\"],\"cwd\":\"/up$TMP\",$J_R}"
+check "cwd through a symlink to ../../.. stays inside the rootfs (no such dir: 400)" is 400
+attack cwd "{\"argv\":[\"/bin/sh\",\"-c\",\"pwd; cat marker\"],\"cwd\":\"/../../../../..\",$J_R}"
+check "cwd /../../../.. is the rootfs's /" bash -c 'grep -qx / <<<"$0" && grep -qx inside <<<"$0"' "$OUT"
+
+# ---- the init's memory and environment: no token, nothing to read ----
+attack mem "{\"argv\":[\"/bin/attack\",\"mem\",\"1\",\"$TOKEN\"],$J_R}"
+refused "pid 1's mem, environ, cmdline and maps: unreadable, no token"
+attack ptrace "{\"argv\":[\"/bin/attack\",\"ptrace\",\"1\"],$J_R}"
+refused "ptrace of the init (pid 1)"
+# Without a pid namespace the shim is the command's parent, in sight.
+attack shim "{\"argv\":[\"/bin/sh\",\"-c\",\"$ATTACK mem \$PPID $TOKEN && $ATTACK ptrace \$PPID\"],\"namespaces\":[\"mount\",\"uts\",\"ipc\",\"net\"]}"
+refused "without a pid namespace: the shim's memory, environment and ptrace are out of reach"
+
+# ---- the host's disk ----
+disk=$(awk 'NR > 2 && $4 !~ /[0-9]$/ { print $1, $2; exit }' /proc/partitions)
+if [ -n "$disk" ]; then
+	attack disk "{\"argv\":[\"/bin/attack\",\"disk\",\"${disk% *}\",\"${disk#* }\"],$J_R}"
+	refused "the host disk ($disk): no node made in the container opens, no mount"
+else
+	skip "the host disk: no node made in the container opens, no mount" "this machine has no block device"
+fi
+
+# ---- sysfs, proc, sysctls ----
+attack sysfs "{\"argv\":[\"/bin/attack\",\"sysfs\",\"/proc/sys/vm/overcommit_ratio\"],$J_R}"
+refused "mounting sysfs or proc, writing a sysctl (the value it holds)"
+attack sysfs-host '{"argv":["'"$ATTACK"'","sysfs","/proc/sys/vm/overcommit_ratio"]}'
+refused "... the same without a rootfs"
+
+# ---- cgroupfs: the group's own limits ----
+before=$(k_mem_max box)
+if [ "$LAYOUT" = v2 ]; then inside=/sys/fs/cgroup/memory.max; else inside=/sys/fs/cgroup/memory/memory.limit_in_bytes; fi
+attack cgroup "{\"argv\":[\"/bin/attack\",\"cgroup\",\"$inside\",\"max\"],$J_R}"
+refused "mounting cgroupfs, writing the group's memory limit from inside"
+attack cgroup-host "{\"argv\":[\"$ATTACK\",\"cgroup\",\"$(gdir box memory)/$(basename "$inside")\",\"max\"]}"
+refused "... the same without a rootfs, through the host's /sys/fs/cgroup"
+if [ "$LAYOUT" = v2 ]; then top=/sys/fs/cgroup/cgroup.procs; else top=/sys/fs/cgroup/memory/tasks; fi
+attack cgroup-top "{\"argv\":[\"$ATTACK\",\"cgroup\",\"$CG/$([ "$LAYOUT" = v1 ] && echo memory/)cgroup.procs\",\"0\"]}"
+refused "moving itself to the root cgroup"
+check "the kernel's limit is unchanged ($before)" test "$(k_mem_max box)" = "$before"
+attack cgview "{\"argv\":[\"/bin/sh\",\"-c\",\"cat /proc/self/cgroup; ls /sys/fs/cgroup\"],$J_R}"
+check "inside, /proc/self/cgroup shows the group as /" bash -c '[ -n "$(grep : <<<"$0")" ] && ! grep ":" <<<"$0" | grep -qv ":/$"' "$OUT"
+check "... and /sys/fs/cgroup holds the hierarchy, read-only" grep -q "$([ "$LAYOUT" = v2 ] && echo cgroup.procs || echo memory)" <<<"$OUT"
+
+# ---- namespaces: no way to new privileges ----
+attack ns "{\"argv\":[\"/bin/attack\",\"ns\"],$J_R}"
+refused "unshare of user, mount, net, cgroup namespaces; clone3; setns into pid 1's"
+
+# ---- a setuid binary ----
+attack suid "{\"argv\":[\"/bin/suid-attack\",\"whoami\"],\"user\":\"65534\",$J_R}"
+check "a setuid-root binary run by uid 65534 stays 65534 (nosuid, no_new_privs)" grep -qx 'euid 65534' <<<"$OUT"
+check "... with no capability" grep -qP '^CapEff:\t0+$' <<<"$OUT"
+
+# ---- the walls as the process sees them ----
+attack whoami "{\"argv\":[\"/bin/attack\",\"whoami\"],$J_R}"
+check "root's capabilities are Docker's default set (CapEff a80425fb)" grep -qP '^CapEff:\t00000000a80425fb$' <<<"$OUT"
+check "... the bounding set too" grep -qP '^CapBnd:\t00000000a80425fb$' <<<"$OUT"
+check "... inheritable and ambient empty" bash -c 'grep -qP "^CapInh:\t0+$" <<<"$0" && grep -qP "^CapAmb:\t0+$" <<<"$0"' "$OUT"
+check "NoNewPrivs: 1" grep -qP '^NoNewPrivs:\t1$' <<<"$OUT"
+check "Seccomp: 2 (a filter)" grep -qP '^Seccomp:\t2$' <<<"$OUT"
+check "PROCESS reports the walls" has '"security":{"capabilities":["CHOWN","DAC_OVERRIDE","FOWNER","FSETID","KILL","SETGID","SETUID","SETPCAP","NET_BIND_SERVICE","NET_RAW","SYS_CHROOT","MKNOD","AUDIT_WRITE","SETFCAP"],"seccomp":"default","no_new_privileges":true,"cgroupns":"private","readonly_rootfs":false'
+attack loose "{\"argv\":[\"/bin/attack\",\"whoami\"],\"cap_drop\":[\"ALL\"],\"cap_add\":[\"NET_ADMIN\"],\"seccomp\":\"unconfined\",$J_R}"
+check "cap_drop ALL + cap_add NET_ADMIN: CapEff is NET_ADMIN alone (1000)" grep -qP '^CapEff:\t0000000000001000$' <<<"$OUT"
+check "seccomp unconfined: Seccomp 0" grep -qP '^Seccomp:\t0$' <<<"$OUT"
+check "... and PROCESS says so" has '"capabilities":["NET_ADMIN"],"seccomp":"unconfined"'
+attack admin "{\"argv\":[\"/bin/sh\",\"-c\",\"/bin/attack whoami; mkdir -p /tmp/m && /bin/attack sysfs /dev/null\"],\"cap_add\":[\"SYS_ADMIN\"],$J_R}"
+check "cap_add SYS_ADMIN is honoured, and the filter then allows mount" bash -c 'grep -qP "^CapEff:\t00000000a82425fb$" <<<"$0" && grep -q "ESCAPED: mounting sysfs" <<<"$0"' "$OUT"
+run box '{"argv":["true"],"cap_add":["SYS_WIZARD"]}'
+check "an unknown capability is refused (400, /cap_add)" bash -c '[ "$0" = 400 ] && grep -q "/cap_add" <<<"$1"' "$STATUS" "$BODY"
+run box '{"argv":["true"],"seccomp":"lenient"}'
+check "an unknown seccomp mode is refused (400)" is 400
+
+# ---- mounts: /dev, /proc, /sys, the rootfs ----
+attack mounts "{\"argv\":[\"/bin/sh\",\"-c\",\"ls /dev; echo devblocks=\$(find /dev -type b | wc -l); echo keys=\$(wc -c </proc/keys); echo timers=\$(wc -c </proc/timer_list); touch /sys/x 2>&1; v=\$(cat /proc/sys/vm/overcommit_ratio); echo \$v 2>&1 >/proc/sys/vm/overcommit_ratio; touch /newfile && echo rootfs-writable\"],$J_R}"
+check "/dev holds null, zero, full, random, urandom, tty, pts, shm" bash -c 'for d in null zero full random urandom tty pts shm ptmx; do grep -qx $d <<<"$0" || exit 1; done' "$OUT"
+check "... and no block device" grep -qx 'devblocks=0' <<<"$OUT"
+# (/proc/kcore and /proc/sysrq-trigger are masked too where the kernel has them; this one may not.)
+check "masked: /proc/keys and /proc/timer_list read empty" bash -c 'grep -qx "keys=0" <<<"$0" && grep -qx "timers=0" <<<"$0"' "$OUT"
+check "/sys is read-only" grep -q "Read-only file system" <<<"$OUT"
+check "/proc/sys is read-only (a sysctl written with the value it holds)" grep -q "overcommit_ratio.*Read-only file system" <<<"$OUT"
+check "the rootfs is writable by default" grep -qx rootfs-writable <<<"$OUT"
+attack ro "{\"argv\":[\"/bin/sh\",\"-c\",\"touch /newfile2 || echo refused; touch /tmp/x2 || echo refused-tmp\"],\"readonly_rootfs\":true,$J_R}"
+check "readonly_rootfs: the rootfs refuses a write" grep -qx refused <<<"$OUT"
+check "... and PROCESS says so" has '"readonly_rootfs":true'
+check "... nothing was written to the image" test ! -e "$R/newfile2"
+run box '{"argv":["true"],"readonly_rootfs":true}'
+check "readonly_rootfs without a rootfs is refused (400)" is 400
+
+stop_daemon
+check "the daemon stops cleanly (no sanitizer report)" test "$DAEMON_STATUS" = 0
+finish
