@@ -128,26 +128,32 @@ static void become_root_in_userns(void) {
 static _Noreturn void setup_and_run(const SpawnSpec *s, int sync_fd, int status_fd, int null_fd) {
         SpawnStage stage = SPAWN_STAGE_MOUNTS;
         char c;
-        if (s->ns & SPAWN_NS_USER) { /* the shim writes our maps first */
-                if (read(sync_fd, &c, 1) != 1)
-                        _exit(126);
-                become_root_in_userns();
-        }
+        MountsHost host;
+        if ((s->ns & SPAWN_NS_USER) && read(sync_fd, &c, 1) != 1) /* the shim writes our maps first */
+                _exit(126);
         close(sync_fd);
+        /* What needs the host's view comes first, with the host's ids: in a user namespace
+         * those are still the host's root's until become_root_in_userns(). */
         if (s->ns & SPAWN_NS_MOUNT) {
-                MountsHost host;
                 if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                         fail(SPAWN_STAGE_MOUNTS);
                 if (s->rootfs) {
                         TRY(stage, mounts_host(s, &host, &stage));
+                        TRY(stage, mounts_bind_rootfs(s, &stage));
+                }
+        }
+        if (s->ns & SPAWN_NS_USER)
+                become_root_in_userns();
+        if (s->ns & SPAWN_NS_MOUNT) {
+                if (s->rootfs)
                         TRY(stage, mounts_enter_rootfs(s, &host, &stage));
-                } else
+                else
                         TRY(stage, mounts_protect_host(&stage));
         }
         if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
                 fail(SPAWN_STAGE_HOSTNAME);
         if (s->ns & SPAWN_NS_MOUNT)
-                TRY(stage, mounts_finish(s, &stage));
+                TRY(stage, mounts_finish(s, s->rootfs ? &host : NULL, &stage));
         /* Nothing but the report and status pipes, stdio and /dev/null stays open: no
          * descriptor of the host (the status directory, the mount clones) reaches inside. */
         int keep[] = {fcntl(null_fd, F_DUPFD_CLOEXEC, 100), fcntl(status_fd, F_DUPFD_CLOEXEC, 100)};

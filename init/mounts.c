@@ -70,9 +70,20 @@ static int read_v1(MountsHost *h) {
         return 0;
 }
 
+/* A new proc or sysfs, made while the host's own are still in this mount namespace: a user
+ * namespace may mount them only where the same filesystem is already fully visible
+ * (mount_too_revealing()), which after the pivot it no longer is. Moved in place later. */
+static int new_mount(const char *fstype, unsigned attrs) {
+        _cleanup_close_ int fs = fsopen(fstype, FSOPEN_CLOEXEC);
+        if (fs < 0 || fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return -errno;
+        int m = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
+        return m < 0 ? -errno : m;
+}
+
 int mounts_host(const SpawnSpec *s, MountsHost *h, SpawnStage *ret_stage) {
         struct statfs fs;
-        *h = (MountsHost){.sys = -1};
+        *h = (MountsHost){.sys = -1, .proc = -1};
         for (size_t i = 0; i < ELEMENTSOF(h->dev); i++)
                 h->dev[i] = -1;
         if (s->ns & SPAWN_NS_CGROUP) {
@@ -92,8 +103,14 @@ int mounts_host(const SpawnSpec *s, MountsHost *h, SpawnStage *ret_stage) {
          * that shares the host's, bind the host's /sys instead (runc does the same). */
         if ((s->ns & SPAWN_NS_USER) && !(s->ns & SPAWN_NS_NET)) {
                 h->sys = open_tree(AT_FDCWD, "/sys", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-                CHECK(SPAWN_STAGE_SYS, h->sys);
-        }
+                h->sys_is_host = true;
+        } else
+                h->sys =
+                    new_mount("sysfs", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+        CHECK(SPAWN_STAGE_SYS, h->sys);
+        if (s->ns & SPAWN_NS_PID)
+                CHECK(SPAWN_STAGE_PROC,
+                      h->proc = new_mount("proc", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
         return 0;
 }
 
@@ -154,15 +171,13 @@ static int make_cgroup(const MountsHost *h, SpawnStage *ret_stage) {
 }
 
 static int make_sys(const SpawnSpec *s, const MountsHost *h, SpawnStage *ret_stage) {
-        if (h->sys >= 0) {
-                CHECK(SPAWN_STAGE_SYS, move_mount(h->sys, "", AT_FDCWD, "/sys", MOVE_MOUNT_F_EMPTY_PATH));
+        CHECK(SPAWN_STAGE_SYS, move_mount(h->sys, "", AT_FDCWD, "/sys", MOVE_MOUNT_F_EMPTY_PATH));
+        if (h->sys_is_host)
                 return step(ret_stage, SPAWN_STAGE_SYS, setattr("/sys", AT_RECURSIVE, RO_FLAGS));
-        }
-        CHECK(SPAWN_STAGE_SYS, mount("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
         return (s->ns & SPAWN_NS_CGROUP) ? make_cgroup(h, ret_stage) : 0;
 }
 
-int mounts_enter_rootfs(const SpawnSpec *s, const MountsHost *h, SpawnStage *ret_stage) {
+int mounts_bind_rootfs(const SpawnSpec *s, SpawnStage *ret_stage) {
         CHECK(SPAWN_STAGE_ROOTFS, mount(s->rootfs, s->rootfs, NULL, MS_BIND | MS_REC, NULL));
         CHECK(SPAWN_STAGE_ROOTFS, chdir(s->rootfs));
         int r = setattr(".", AT_RECURSIVE, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
@@ -173,7 +188,11 @@ int mounts_enter_rootfs(const SpawnSpec *s, const MountsHost *h, SpawnStage *ret
         for (const char *const *d = (const char *const[]){"dev", "proc", "sys", NULL}; *d; d++)
                 if (mkdir(*d, 0755) < 0 && errno != EEXIST)
                         return step(ret_stage, SPAWN_STAGE_ROOTFS, -errno);
-        r = pivot(s->rootfs);
+        return 0;
+}
+
+int mounts_enter_rootfs(const SpawnSpec *s, const MountsHost *h, SpawnStage *ret_stage) {
+        int r = pivot(s->rootfs);
         if (r < 0)
                 return step(ret_stage, SPAWN_STAGE_ROOTFS, r);
         r = make_dev(h, ret_stage);
@@ -201,8 +220,10 @@ static int make_readonly(const char *path) {
         return setattr(path, AT_RECURSIVE, RO_FLAGS);
 }
 
-int mounts_finish(const SpawnSpec *s, SpawnStage *ret_stage) {
-        if (s->ns & SPAWN_NS_PID) {
+int mounts_finish(const SpawnSpec *s, const MountsHost *h, SpawnStage *ret_stage) {
+        if (h && h->proc >= 0)
+                CHECK(SPAWN_STAGE_PROC, move_mount(h->proc, "", AT_FDCWD, "/proc", MOVE_MOUNT_F_EMPTY_PATH));
+        else if (s->ns & SPAWN_NS_PID) {
                 (void)mkdir("/proc", 0555);
                 CHECK(SPAWN_STAGE_PROC, mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
         }

@@ -14,14 +14,22 @@ typedef struct MountsHost {
         char v1_dir[16][64];
         size_t n_v1;
         int dev[8]; /* open_tree clones of /dev/null, zero, … (-1 where absent) */
-        int sys;    /* a clone of the host's /sys, for a user namespace without its own net */
+        int sys;    /* a new sysfs (detached), or a clone of the host's /sys for a user
+                     * namespace without its own net namespace (sys_is_host) */
+        bool sys_is_host;
+        int proc; /* a new proc of the pid namespace (detached), or -1 */
 } MountsHost;
 
-/* Reads the host's side; call before mounts_enter_rootfs. */
+/* Reads the host's side and makes the new proc and sysfs; call before mounts_enter_rootfs. */
 int mounts_host(const SpawnSpec *s, MountsHost *ret, SpawnStage *ret_stage);
 
-/* Binds the rootfs (nosuid, nodev), pivots into it, detaches the host's root, and builds
- * a fresh /dev (tmpfs, nodev: only the bound nodes work), /sys read-only and, with a cgroup
+/* Binds the rootfs onto itself (nosuid, nodev), makes its missing mount points and enters
+ * it. Done with the host's ids, before a user namespace's root takes over: the path to the
+ * rootfs may be one only the host's root can walk. */
+int mounts_bind_rootfs(const SpawnSpec *s, SpawnStage *ret_stage);
+
+/* Pivots into the bound rootfs (the cwd), detaches the host's root, and builds a fresh
+ * /dev (tmpfs, nodev: only the bound nodes work), /sys read-only and, with a cgroup
  * namespace, the cgroup hierarchy read-only at /sys/fs/cgroup. */
 int mounts_enter_rootfs(const SpawnSpec *s, const MountsHost *h, SpawnStage *ret_stage);
 
@@ -30,4 +38,4 @@ int mounts_protect_host(SpawnStage *ret_stage);
 
 /* Mounts a fresh /proc (with a pid namespace), masks Docker's masked paths and makes its
  * read-only paths read-only; then, if asked, makes the rootfs read-only. */
-int mounts_finish(const SpawnSpec *s, SpawnStage *ret_stage);
+int mounts_finish(const SpawnSpec *s, const MountsHost *h, SpawnStage *ret_stage);
