@@ -108,6 +108,7 @@ static int resolve_group(const char *s, gid_t *gid) {
 
 typedef struct Parsed {
         ProcSpec spec;
+        SpawnMount mounts[SPAWN_MOUNTS_MAX];
         char *argv[ARGV_MAX + 1];
         char *env[ENV_MAX + 2];
         json_t *body;
@@ -118,6 +119,7 @@ static void parsed_done(Parsed *p) {
                 free(p->env[i]);
         free(p->spec.argv_json);
         free(p->spec.namespaces_json);
+        free(p->spec.mounts_json);
         json_decref(p->body);
 }
 
@@ -173,6 +175,13 @@ static int parse_walls(json_t *body, SpawnSpec *s, CgError *err) {
                 return bad(err, "/seccomp", "seccomp is \"default\" (Docker's profile) or \"unconfined\"");
         if (strcmp(scs, "default") == 0)
                 s->flags |= SPAWN_SECCOMP;
+        json_t *lm = json_object_get(body, "log_max_bytes");
+        const char *lms = json_is_string(lm) ? cg_json_plain_string(lm) : NULL;
+        if (lm && !(json_is_integer(lm) && json_integer_value(lm) >= 4096 && json_integer_value(lm) <= (1LL << 40)) &&
+            !(lms && cg_limits_parse_size(lms, &s->log_max_bytes) >= 0 && s->log_max_bytes >= 4096))
+                return bad(err, "/log_max_bytes", "log_max_bytes is a size of at least 4096 bytes, such as \"16M\"");
+        if (json_is_integer(lm))
+                s->log_max_bytes = (uint64_t)json_integer_value(lm);
         json_t *cg = json_object_get(body, "cgroupns");
         const char *cgs = cg ? cg_json_plain_string(cg) : "private";
         if (!cgs || (strcmp(cgs, "private") != 0 && strcmp(cgs, "host") != 0))
@@ -184,6 +193,57 @@ static int parse_walls(json_t *body, SpawnSpec *s, CgError *err) {
         if (ro && !json_is_string(json_object_get(body, "rootfs")))
                 return bad(err, "/readonly_rootfs", "a read-only rootfs needs a rootfs");
         return 0;
+}
+
+static bool printable_path(const char *s) {
+        if (!plain_path(s))
+                return false;
+        for (const char *c = s; *c; c++) {
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                        return false;
+                if (c[0] == '/' && c[1] == '.' && c[2] == '.' && (c[3] == '/' || c[3] == '\0'))
+                        return false; /* no ".." component */
+        }
+        return true;
+}
+
+/* "mounts": [{"source": host path, "target": path inside, "readonly": bool}]. */
+static int parse_mounts(json_t *body, Parsed *p, CgError *err) {
+        json_t *list = json_object_get(body, "mounts"), *m;
+        size_t i;
+        if (!list)
+                return (p->spec.mounts_json = strdup("[]")) ? 0 : -ENOMEM;
+        if (!json_is_array(list) || json_array_size(list) > SPAWN_MOUNTS_MAX)
+                return bad(err, "/mounts", "mounts is a list of at most 32 {source, target, readonly}");
+        if (json_array_size(list) && !p->spec.spawn.rootfs)
+                return bad(err, "/mounts", "mounts need a rootfs");
+        json_array_foreach (list, i, m) {
+                const char *key;
+                json_t *v;
+                struct stat st;
+                json_object_foreach (m, key, v)
+                        if (strcmp(key, "source") != 0 && strcmp(key, "target") != 0 && strcmp(key, "readonly") != 0)
+                                return bad(err, "/mounts", "a mount has source, target and readonly only");
+                const char *src = cg_json_plain_string(json_object_get(m, "source"));
+                const char *dst = cg_json_plain_string(json_object_get(m, "target"));
+                json_t *ro = json_object_get(m, "readonly");
+                if (!json_is_object(m) || !src || !printable_path(src) || stat(src, &st) < 0)
+                        return bad(err, "/mounts", "a mount's source is an absolute path that exists on this host");
+                if (!dst || !printable_path(dst) || strcmp(dst, "/") == 0)
+                        return bad(err, "/mounts", "a mount's target is an absolute path other than /, without ..");
+                if (ro && !json_is_boolean(ro))
+                        return bad(err, "/mounts", "a mount's readonly is true or false");
+                p->mounts[i] = (SpawnMount){.source = src, .target = dst, .readonly = json_is_true(ro)};
+        }
+        p->spec.spawn.mounts = p->mounts;
+        p->spec.spawn.n_mounts = json_array_size(list);
+        json_t *out = json_array(); /* as applied, for PROCESS */
+        for (size_t k = 0; k < p->spec.spawn.n_mounts; k++)
+                json_array_append_new(out, json_pack("{s:s,s:s,s:b}", "source", p->mounts[k].source, "target",
+                                                     p->mounts[k].target, "readonly", p->mounts[k].readonly));
+        p->spec.mounts_json = json_dumps(out, JSON_COMPACT);
+        json_decref(out);
+        return p->spec.mounts_json ? 0 : -ENOMEM;
 }
 
 static int parse_spec(json_t *body, Parsed *p, CgError *err) {
@@ -201,6 +261,8 @@ static int parse_spec(json_t *body, Parsed *p, CgError *err) {
                                            "no_new_privileges",
                                            "readonly_rootfs",
                                            "cgroupns",
+                                           "mounts",
+                                           "log_max_bytes",
                                            NULL};
         const char *key;
         json_t *v;
@@ -291,6 +353,9 @@ static int parse_spec(json_t *body, Parsed *p, CgError *err) {
                 if (!(s->ns & SPAWN_NS_MOUNT))
                         return bad(err, "/rootfs", "a rootfs needs the mount namespace");
         }
+        int r2 = parse_mounts(body, p, err);
+        if (r2 < 0)
+                return r2;
         const char *user = cg_json_plain_string(json_object_get(body, "user"));
         if (json_object_get(body, "user") && (!user || resolve_user(user, &s->uid, &s->gid) < 0))
                 return bad(err, "/user", "no such user on this host");
@@ -416,8 +481,9 @@ void api_processes_log(Api *api, const HttpRequest *req, const char *name, const
                                 &(CgError){"invalid_query", "tail is a line count up to 100000", "tail"});
                 return;
         }
+        bool rotated = false;
         int r = processes_log(api->processes, name, pid, stream && strcmp(stream, "stderr") == 0, (unsigned)n, &text,
-                              &len, &err);
+                              &len, &rotated, &err);
         if (r < 0) {
                 api_reply_error(resp, r, &err);
                 return;
@@ -427,4 +493,7 @@ void api_processes_log(Api *api, const HttpRequest *req, const char *name, const
         resp->body = text;
         resp->len = len;
         http_response_header(resp, "Cache-Control", "no-store");
+        /* The log passed log_max_bytes and was rotated: what came before the rotated file is gone. */
+        if (rotated)
+                http_response_header(resp, "X-Log-Rotated", "true");
 }

@@ -12,6 +12,7 @@
 #include "cg-time.h"
 #include "cg-util.h"
 #include "cg-driver.h"
+#include "cg-limits.h"
 #include "cg-name.h"
 #include "groups.h"
 #include "processes.h"
@@ -29,6 +30,7 @@ typedef struct Options {
         const char *state_dir;
         const char *init_exe;
         uint32_t userns_first, userns_count;
+        uint64_t log_max_bytes;
         bool print_url;
         AcctConfig acct;
 } Options;
@@ -39,14 +41,15 @@ static void usage(FILE *f) {
               "[--print-dashboard-url]\n"
               "                 [--interval DURATION] [--keep-raw D] [--keep-1m D] [--keep-1h D] [--keep-1d D]\n"
               "                 [--throttle-ratio R] [--pressure-ratio R] [--init-binary PATH]\n"
-              "                 [--userns-range FIRST:COUNT]\n"
+              "                 [--userns-range FIRST:COUNT] [--log-max SIZE]\n"
               "defaults: --listen 127.0.0.1:8470 --socket /run/cgwarden/cgwarden.sock\n"
               "          --db /var/lib/cgwarden/cgwarden.db --root cgwarden --driver auto\n"
               "          --token-file /var/lib/cgwarden/admin.token --state-dir /var/lib/cgwarden\n"
               "          --interval 10s --keep-raw 24h --keep-1m 30d --keep-1h 400d --keep-1d 1830d\n"
               "          --throttle-ratio 0.25 --pressure-ratio 0.10\n"
               "          --init-binary: cgwarden-init beside cgwardend\n"
-              "          --userns-range 2147483648:2147418112 (host ids for user namespaces, 65536 each)\n",
+              "          --userns-range 2147483648:2147418112 (host ids for user namespaces, 65536 each)\n"
+              "          --log-max 16M (each process's stdout and stderr, rotated once past it)\n",
               f);
 }
 
@@ -104,6 +107,7 @@ static int parse_options(int argc, char **argv, Options *o) {
             {"pressure-ratio", required_argument, NULL, 'P'},
             {"init-binary", required_argument, NULL, 'I'},
             {"userns-range", required_argument, NULL, 'U'},
+            {"log-max", required_argument, NULL, 'L'},
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, 'V'},
             {0},
@@ -118,6 +122,7 @@ static int parse_options(int argc, char **argv, Options *o) {
                        NULL,
                        UINT32_C(2147483648),
                        UINT32_C(2147418112),
+                       16 << 20,
                        false,
                        {0}};
         o->acct = (AcctConfig){
@@ -159,6 +164,10 @@ static int parse_options(int argc, char **argv, Options *o) {
                         if (parse_userns_range(optarg, &o->userns_first, &o->userns_count) < 0)
                                 return option_error("--userns-range takes FIRST:COUNT, COUNT a multiple of 65536 "
                                                     "and FIRST above 0, within 32-bit ids");
+                        break;
+                case 'L':
+                        if (cg_limits_parse_size(optarg, &o->log_max_bytes) < 0 || o->log_max_bytes < 4096)
+                                return option_error("--log-max takes a size of at least 4K, such as 16M");
                         break;
                 case 'h': usage(stdout); exit(0);
                 case 'V': puts("cgwardend " CGWARDEN_VERSION); exit(0);
@@ -234,7 +243,7 @@ int main(int argc, char **argv) {
         if (r < 0)
                 return fail("accounting", r, &err);
         groups.acct = &acct;
-        ProcessesConfig pc = {o.state_dir, o.init_exe, o.userns_first, o.userns_count};
+        ProcessesConfig pc = {o.state_dir, o.init_exe, o.userns_first, o.userns_count, o.log_max_bytes};
         r = processes_init(&processes, &groups, &pc);
         if (r < 0)
                 return fail("processes", r, NULL);

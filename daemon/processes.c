@@ -145,7 +145,8 @@ int processes_init(Processes *ps, Groups *groups, const ProcessesConfig *cfg) {
                           .dir_fd = -EBADF,
                           .init_exe_fd = -EBADF,
                           .userns_first = cfg->userns_first,
-                          .userns_count = cfg->userns_count};
+                          .userns_count = cfg->userns_count,
+                          .log_max_bytes = cfg->log_max_bytes};
         if (ps->userns_count < SPAWN_USERNS_SIZE)
                 return -EINVAL;
         snprintf(ps->state_dir, sizeof ps->state_dir, "%s", state_dir);
@@ -213,8 +214,9 @@ static int place_outside(void *data, pid_t shim, CgError *err) {
 }
 
 /* The walls as PROCESS reports them (the security column): what was applied, not what was
- * asked. Every string in it is one of ours, so no escaping is needed. */
-static char *render_security(const SpawnSpec *s) {
+ * asked. Every string in it is one of ours (no escaping needed), but the mounts, which
+ * come as JSON that jansson wrote. */
+static char *render_security(const SpawnSpec *s, const char *mounts_json) {
         char caps[1024] = "", userns[96] = "null", *out = NULL;
         size_t len = 0;
         for (int c = 0; c < 64; c++)
@@ -227,11 +229,12 @@ static char *render_security(const SpawnSpec *s) {
         bool mnt = s->ns & SPAWN_NS_MOUNT;
         if (asprintf(&out,
                      "{\"capabilities\":[%s],\"seccomp\":\"%s\",\"no_new_privileges\":%s,\"cgroupns\":\"%s\","
-                     "\"readonly_rootfs\":%s,\"masked_paths\":%s,\"userns\":%s}",
+                     "\"readonly_rootfs\":%s,\"masked_paths\":%s,\"userns\":%s,\"mounts\":%s,"
+                     "\"log_max_bytes\":%" PRIu64 "}",
                      caps, s->flags & SPAWN_SECCOMP ? "default" : "unconfined",
                      s->flags & SPAWN_NO_NEW_PRIVS ? "true" : "false", s->ns & SPAWN_NS_CGROUP ? "private" : "host",
-                     s->rootfs && (s->flags & SPAWN_READONLY_ROOTFS) ? "true" : "false", mnt ? "true" : "false",
-                     userns) < 0)
+                     s->rootfs && (s->flags & SPAWN_READONLY_ROOTFS) ? "true" : "false", mnt ? "true" : "false", userns,
+                     mounts_json ? mounts_json : "[]", s->log_max_bytes) < 0)
                 return NULL;
         return out;
 }
@@ -261,10 +264,12 @@ int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProce
         spec->spawn.status_dir_fd = ps->dir_fd;
         spec->spawn.status_name = status;
         spec->spawn.init_exe_fd = ps->init_exe_fd;
+        if (!spec->spawn.log_max_bytes)
+                spec->spawn.log_max_bytes = ps->log_max_bytes;
         /* One subordinate range per process id, round the configured range. */
         spec->spawn.userns_base =
             ps->userns_first + (uint32_t)((uint64_t)pl.id % (ps->userns_count / SPAWN_USERNS_SIZE)) * SPAWN_USERNS_SIZE;
-        _cleanup_free_ char *security = render_security(&spec->spawn);
+        _cleanup_free_ char *security = render_security(&spec->spawn, spec->mounts_json);
         if (!security)
                 return -ENOMEM;
 
@@ -370,10 +375,27 @@ int processes_signal(Processes *ps, const char *group, int64_t id, int sig, Stor
         return 0;
 }
 
+/* Reads the last `cap` bytes of the regular file `name` into buf (which has room); returns
+ * the count, 0 if there is no such file, or -errno. */
+static ssize_t read_tail(Processes *ps, const char *name, char *buf, size_t cap) {
+        struct stat st;
+        _cleanup_close_ int fd = openat(ps->dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADMSG;
+        size_t len = (size_t)st.st_size < cap ? (size_t)st.st_size : cap;
+        ssize_t n = pread(fd, buf, len, st.st_size - (off_t)len);
+        return n < 0 ? -errno : n;
+}
+
 int processes_log(Processes *ps, const char *group, int64_t id, bool stderr_, unsigned tail, char **ret,
-                  size_t *ret_len, CgError *err) {
+                  size_t *ret_len, bool *ret_rotated, CgError *err) {
         StoreProcess p;
-        char name[64];
+        char name[64], older[80];
+        const size_t cap = 1024 * 1024;
         {
                 LOCKED(ps);
                 int r = get_locked(ps, group, id, &p, err);
@@ -382,24 +404,22 @@ int processes_log(Processes *ps, const char *group, int64_t id, bool stderr_, un
                 store_process_clear(&p);
         }
         file_name(name, sizeof name, id, stderr_ ? "stderr" : "stdout");
-        _cleanup_close_ int fd = openat(ps->dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-        if (fd < 0)
-                return cg_error_set(err, -ENOENT, "not_found", NULL, "this process has no log");
-        struct stat st;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        const off_t cap = 1024 * 1024;
-        off_t from = st.st_size > cap ? st.st_size - cap : 0;
-        size_t len = (size_t)(st.st_size - from);
-        char *buf = malloc(len + 1);
+        snprintf(older, sizeof older, "%s.1", name);
+        char *buf = malloc(2 * cap + 1);
         if (!buf)
                 return -ENOMEM;
-        ssize_t n = pread(fd, buf, len, from);
-        if (n < 0) {
+        /* The rotated file (if any) first, then the current one: the newest 1 MiB of both. */
+        ssize_t a = read_tail(ps, older, buf, cap), b = a < 0 ? a : read_tail(ps, name, buf + a, cap);
+        if (a < 0 || b < 0) {
                 free(buf);
-                return -errno;
+                return cg_error_set(err, a < 0 ? (int)a : (int)b, "log_unreadable", NULL, "the log cannot be read");
         }
-        len = (size_t)n;
+        size_t len = (size_t)(a + b);
+        if (len > cap) {
+                memmove(buf, buf + len - cap, cap);
+                len = cap;
+        }
+        *ret_rotated = a > 0;
         size_t start = 0;
         if (tail > 0) { /* the last `tail` lines; a final newline ends a line, not starts one */
                 unsigned lines = 0;

@@ -14,6 +14,7 @@ typedef struct Processes {
         int dir_fd;                          /* <state_dir>/processes: logs and status files, by process id */
         int init_exe_fd;                     /* cgwarden-init (O_PATH), checked once at start */
         uint32_t userns_first, userns_count; /* host ids that user namespaces map to */
+        uint64_t log_max_bytes;
         pthread_t monitor;
         bool monitor_started;
         volatile bool stop;
@@ -27,6 +28,7 @@ typedef struct ProcSpec {
         SpawnSpec spawn; /* fds and status_path are filled in by processes_start */
         char *argv_json; /* for the store */
         char *namespaces_json;
+        char *mounts_json; /* the mounts as asked, for PROCESS's "security" */
 } ProcSpec;
 
 typedef struct ProcessesConfig {
@@ -34,6 +36,7 @@ typedef struct ProcessesConfig {
         const char *init_exe;                /* cgwarden-init; NULL: the one beside this executable. It must be a
                                               * root-owned regular file that only root can write. */
         uint32_t userns_first, userns_count; /* --userns-range: count a multiple of 65536 */
+        uint64_t log_max_bytes;              /* --log-max: per stream, unless a start says */
 } ProcessesConfig;
 
 /* Starts watching; re-attaches to processes that were running before a restart. */
@@ -44,8 +47,9 @@ int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProce
 int processes_list(Processes *ps, const char *group, StoreProcess **ret, size_t *ret_n, CgError *err);
 int processes_get(Processes *ps, const char *group, int64_t id, StoreProcess *ret, CgError *err);
 int processes_signal(Processes *ps, const char *group, int64_t id, int sig, StoreProcess *ret, CgError *err);
-/* The log's last `tail` lines (0: all, up to 1 MiB). *ret is malloc'd. */
+/* The log's last `tail` lines (0: all, up to 1 MiB), across its rotation; *ret_rotated says
+ * whether it was rotated (older output may be gone). *ret is malloc'd. */
 int processes_log(Processes *ps, const char *group, int64_t id, bool stderr_, unsigned tail, char **ret,
-                  size_t *ret_len, CgError *err);
+                  size_t *ret_len, bool *ret_rotated, CgError *err);
 /* Checks every running process now (the monitor does it every 100 ms). */
 void processes_reap(Processes *ps);

@@ -27,6 +27,7 @@
 
 #include "cg-util.h"
 #include "confine.h"
+#include "logs.h"
 #include "mounts.h"
 #include "spawn-wire.h"
 
@@ -139,7 +140,7 @@ static _Noreturn void setup_and_run(const SpawnSpec *s, int sync_fd, int status_
                         fail(SPAWN_STAGE_MOUNTS);
                 if (s->rootfs) {
                         TRY(stage, mounts_host(s, &host, &stage));
-                        TRY(stage, mounts_bind_rootfs(s, &stage));
+                        TRY(stage, mounts_bind_rootfs(s, &host, &stage));
                 }
         }
         if (s->ns & SPAWN_NS_USER)
@@ -227,9 +228,10 @@ static void write_status(const char *name, int st, const struct rusage *ru) {
 }
 
 static _Noreturn void run_shim(const SpawnSpec *s) {
-        int sync[2], st_pipe[2];
+        int sync[2], st_pipe[2], out[2], err[2];
         int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (null_fd < 0 || pipe2(st_pipe, O_CLOEXEC) < 0 || pipe2(sync, O_CLOEXEC) < 0)
+        if (null_fd < 0 || pipe2(st_pipe, O_CLOEXEC) < 0 || pipe2(sync, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+            pipe2(err, O_CLOEXEC) < 0)
                 fail(SPAWN_STAGE_NAMESPACES);
         /* clone(2) like fork, straight into the namespaces: the shim itself stays in the
          * host's, where nothing inside can reach it. */
@@ -237,12 +239,23 @@ static _Noreturn void run_shim(const SpawnSpec *s) {
         if (init < 0)
                 fail(SPAWN_STAGE_NAMESPACES);
         if (init == 0) {
+                /* The command writes into pipes; the shim, not the command, owns the files. */
+                if (dup2(out[1], SPAWN_FD_STDOUT) < 0 || dup2(err[1], SPAWN_FD_STDERR) < 0)
+                        fail(SPAWN_STAGE_INIT);
+                close(out[0]), close(out[1]), close(err[0]), close(err[1]);
                 close(sync[1]);
                 close(st_pipe[0]);
                 setup_and_run(s, sync[0], st_pipe[1], null_fd);
         }
         close(sync[0]);
         close(st_pipe[1]);
+        close(out[1]);
+        close(err[1]);
+        int pidfd = (int)syscall(SYS_pidfd_open, init, 0);
+        if (pidfd < 0) {
+                kill(init, SIGKILL);
+                fail(SPAWN_STAGE_INIT);
+        }
         if (s->ns & SPAWN_NS_USER) {
                 int r = write_map(init, "uid_map", s->userns_base);
                 if (r >= 0)
@@ -257,12 +270,17 @@ static _Noreturn void run_shim(const SpawnSpec *s) {
         close(sync[1]);
         say(SPAWN_MSG_INIT_PID, init, 0);
         close(SPAWN_FD_REPORT);
-        close(SPAWN_FD_STDOUT);
-        close(SPAWN_FD_STDERR);
         setsid();
         signal(SIGTERM, SIG_IGN);
         signal(SIGINT, SIG_IGN);
         signal(SIGHUP, SIG_IGN);
+        signal(SIGPIPE, SIG_IGN);
+        char names[2][256];
+        size_t base = strlen(s->status_name) - (strlen(s->status_name) > 7 ? 7 : 0); /* less ".status" */
+        snprintf(names[0], sizeof names[0], "%.*s.stdout", (int)base, s->status_name);
+        snprintf(names[1], sizeof names[1], "%.*s.stderr", (int)base, s->status_name);
+        LogStream logs[] = {{out[0], SPAWN_FD_STDOUT, 0, names[0]}, {err[0], SPAWN_FD_STDERR, 0, names[1]}};
+        (void)logs_relay(logs, ELEMENTSOF(logs), pidfd, s->log_max_bytes, SPAWN_FD_STATUS_DIR);
         int st = 0;
         struct rusage ru = {0};
         while (wait4(init, &st, 0, &ru) < 0 && errno == EINTR)

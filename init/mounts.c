@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -84,6 +85,8 @@ static int new_mount(const char *fstype, unsigned attrs) {
 int mounts_host(const SpawnSpec *s, MountsHost *h, SpawnStage *ret_stage) {
         struct statfs fs;
         *h = (MountsHost){.sys = -1, .proc = -1};
+        for (size_t i = 0; i < ELEMENTSOF(h->vol); i++)
+                h->vol[i] = -1;
         for (size_t i = 0; i < ELEMENTSOF(h->dev); i++)
                 h->dev[i] = -1;
         if (s->ns & SPAWN_NS_CGROUP) {
@@ -111,6 +114,70 @@ int mounts_host(const SpawnSpec *s, MountsHost *h, SpawnStage *ret_stage) {
         if (s->ns & SPAWN_NS_PID)
                 CHECK(SPAWN_STAGE_PROC,
                       h->proc = new_mount("proc", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
+        for (size_t i = 0; i < s->n_mounts; i++) {
+                struct mount_attr a = {.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                                                   (s->mounts[i].readonly ? MOUNT_ATTR_RDONLY : 0)};
+                h->vol[i] =
+                    open_tree(AT_FDCWD, s->mounts[i].source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+                CHECK(SPAWN_STAGE_VOLUMES, h->vol[i]);
+                CHECK(SPAWN_STAGE_VOLUMES, mount_setattr(h->vol[i], "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a));
+        }
+        return 0;
+}
+
+/* Makes `path` (a directory, or with its last component a file) inside the root at dir fd
+ * `root`: each component is resolved with RESOLVE_IN_ROOT, so neither "..", a symlink nor a
+ * magic link in the image can make us create anything outside it. */
+static int make_in_root(int root, const char *path, bool file) {
+        char buf[4096];
+        struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                               .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+        if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+                return -ENAMETOOLONG;
+        for (char *p = buf + 1;; p++) {
+                if (*p != '/' && *p != '\0')
+                        continue;
+                bool last = *p == '\0';
+                *p = '\0';
+                _cleanup_close_ int fd = (int)syscall(SYS_openat2, root, buf, &how, sizeof how);
+                if (fd < 0 && errno == ENOENT) {
+                        char *slash = strrchr(buf, '/');
+                        *slash = '\0';
+                        _cleanup_close_ int parent =
+                            (int)syscall(SYS_openat2, root, buf[0] ? buf : "/", &how, sizeof how);
+                        *slash = '/';
+                        if (parent < 0)
+                                return -errno;
+                        if (last && file) {
+                                int f = openat(parent, slash + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                                               0644);
+                                if (f < 0)
+                                        return -errno;
+                                close(f);
+                                return 0;
+                        }
+                        if (mkdirat(parent, slash + 1, 0755) < 0 && errno != EEXIST)
+                                return -errno;
+                } else if (fd < 0 && !(last && file && errno == ENOTDIR))
+                        return -errno;
+                if (last)
+                        return 0;
+                *p = '/';
+        }
+}
+
+static int make_targets(const SpawnSpec *s, const MountsHost *h) {
+        _cleanup_close_ int root = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
+                return -errno;
+        for (size_t i = 0; i < s->n_mounts; i++) {
+                struct stat st;
+                if (fstat(h->vol[i], &st) < 0)
+                        return -errno;
+                int r = make_in_root(root, s->mounts[i].target, !S_ISDIR(st.st_mode));
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }
 
@@ -177,7 +244,7 @@ static int make_sys(const SpawnSpec *s, const MountsHost *h, SpawnStage *ret_sta
         return (s->ns & SPAWN_NS_CGROUP) ? make_cgroup(h, ret_stage) : 0;
 }
 
-int mounts_bind_rootfs(const SpawnSpec *s, SpawnStage *ret_stage) {
+int mounts_bind_rootfs(const SpawnSpec *s, const MountsHost *h, SpawnStage *ret_stage) {
         CHECK(SPAWN_STAGE_ROOTFS, mount(s->rootfs, s->rootfs, NULL, MS_BIND | MS_REC, NULL));
         CHECK(SPAWN_STAGE_ROOTFS, chdir(s->rootfs));
         int r = setattr(".", AT_RECURSIVE, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
@@ -188,13 +255,17 @@ int mounts_bind_rootfs(const SpawnSpec *s, SpawnStage *ret_stage) {
         for (const char *const *d = (const char *const[]){"dev", "proc", "sys", NULL}; *d; d++)
                 if (mkdir(*d, 0755) < 0 && errno != EEXIST)
                         return step(ret_stage, SPAWN_STAGE_ROOTFS, -errno);
-        return 0;
+        return step(ret_stage, SPAWN_STAGE_VOLUMES, make_targets(s, h));
 }
 
 int mounts_enter_rootfs(const SpawnSpec *s, const MountsHost *h, SpawnStage *ret_stage) {
         int r = pivot(s->rootfs);
         if (r < 0)
                 return step(ret_stage, SPAWN_STAGE_ROOTFS, r);
+        /* Inside the new root a target resolves within it: nothing of the host is left. */
+        for (size_t i = 0; i < s->n_mounts; i++)
+                CHECK(SPAWN_STAGE_VOLUMES,
+                      move_mount(h->vol[i], "", AT_FDCWD, s->mounts[i].target, MOVE_MOUNT_F_EMPTY_PATH));
         r = make_dev(h, ret_stage);
         return r < 0 ? r : make_sys(s, h, ret_stage);
 }

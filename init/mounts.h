@@ -17,16 +17,18 @@ typedef struct MountsHost {
         int sys;    /* a new sysfs (detached), or a clone of the host's /sys for a user
                      * namespace without its own net namespace (sys_is_host) */
         bool sys_is_host;
-        int proc; /* a new proc of the pid namespace (detached), or -1 */
+        int proc;                  /* a new proc of the pid namespace (detached), or -1 */
+        int vol[SPAWN_MOUNTS_MAX]; /* clones of the volumes' sources, nosuid, nodev (ro) */
 } MountsHost;
 
 /* Reads the host's side and makes the new proc and sysfs; call before mounts_enter_rootfs. */
 int mounts_host(const SpawnSpec *s, MountsHost *ret, SpawnStage *ret_stage);
 
-/* Binds the rootfs onto itself (nosuid, nodev), makes its missing mount points and enters
- * it. Done with the host's ids, before a user namespace's root takes over: the path to the
- * rootfs may be one only the host's root can walk. */
-int mounts_bind_rootfs(const SpawnSpec *s, SpawnStage *ret_stage);
+/* Binds the rootfs onto itself (nosuid, nodev), makes its missing mount points (the
+ * volumes' targets too, resolved inside it) and enters it. Done with the host's ids, before
+ * a user namespace's root takes over: the path to the rootfs may be one only the host's
+ * root can walk, and its directories only the host's root can write. */
+int mounts_bind_rootfs(const SpawnSpec *s, const MountsHost *h, SpawnStage *ret_stage);
 
 /* Pivots into the bound rootfs (the cwd), detaches the host's root, and builds a fresh
  * /dev (tmpfs, nodev: only the bound nodes work), /sys read-only and, with a cgroup

@@ -1,6 +1,7 @@
 #include "spawn-wire.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,11 +11,11 @@
 #define MAGIC      "CGWS0001"
 #define LIMIT_ARGS 4096 /* argv or env entries */
 
-enum { T_ARGV = 1, T_ENV, T_CWD, T_HOSTNAME, T_ROOTFS, T_STATUS, T_NUMBERS };
+enum { T_ARGV = 1, T_ENV, T_CWD, T_HOSTNAME, T_ROOTFS, T_STATUS, T_NUMBERS, T_MOUNT };
 
 /* The fixed-size part, as one record. */
 typedef struct Numbers {
-        uint64_t uid, gid, ns, flags, caps, userns_base;
+        uint64_t uid, gid, ns, flags, caps, userns_base, log_max_bytes;
 } Numbers;
 
 typedef struct Buf {
@@ -54,7 +55,7 @@ static void put_str(Buf *b, uint32_t tag, const char *s) {
 
 int spawn_wire_encode(const SpawnSpec *s, char **ret, size_t *ret_len) {
         Buf b = {0};
-        Numbers n = {s->uid, s->gid, s->ns, s->flags, s->caps, s->userns_base};
+        Numbers n = {s->uid, s->gid, s->ns, s->flags, s->caps, s->userns_base, s->log_max_bytes};
         put(&b, 0, MAGIC, 8);
         put(&b, T_NUMBERS, &n, sizeof n);
         for (size_t i = 0; s->argv[i]; i++)
@@ -65,6 +66,17 @@ int spawn_wire_encode(const SpawnSpec *s, char **ret, size_t *ret_len) {
         put_str(&b, T_HOSTNAME, s->hostname);
         put_str(&b, T_ROOTFS, s->rootfs);
         put_str(&b, T_STATUS, s->status_name);
+        for (size_t i = 0; i < s->n_mounts; i++) { /* "r" or "w", the source, "\n", the target */
+                char *m = NULL;
+                if (strchr(s->mounts[i].source, '\n') || strchr(s->mounts[i].target, '\n') ||
+                    asprintf(&m, "%c%s\n%s", s->mounts[i].readonly ? 'r' : 'w', s->mounts[i].source,
+                             s->mounts[i].target) < 0) {
+                        free(b.p);
+                        return -EINVAL;
+                }
+                put_str(&b, T_MOUNT, m);
+                free(m);
+        }
         if (b.r < 0) {
                 free(b.p);
                 return b.r;
@@ -78,6 +90,7 @@ void spawn_wire_done(SpawnWire *w) {
         free(w->buf);
         free(w->argv);
         free(w->env);
+        free(w->mounts);
         *w = (SpawnWire){0};
 }
 
@@ -90,6 +103,21 @@ static int append(char ***v, size_t *n, char *s) {
         p[(*n)++] = s;
         p[*n] = NULL;
         *v = p;
+        return 0;
+}
+
+static int add_mount(SpawnWire *w, char *data) {
+        char *nl = strchr(data, '\n');
+        if ((data[0] != 'r' && data[0] != 'w') || !nl || data[1] != '/' || nl[1] != '/' ||
+            w->spec.n_mounts >= SPAWN_MOUNTS_MAX)
+                return -EBADMSG;
+        SpawnMount *m = realloc(w->mounts, (w->spec.n_mounts + 1) * sizeof *m);
+        if (!m)
+                return -ENOMEM;
+        *nl = '\0';
+        m[w->spec.n_mounts++] = (SpawnMount){.source = data + 1, .target = nl + 1, .readonly = data[0] == 'r'};
+        w->mounts = m;
+        w->spec.mounts = m;
         return 0;
 }
 
@@ -120,6 +148,7 @@ static int decode(SpawnWire *w, size_t len) {
                         w->spec.flags = (unsigned)n.flags;
                         w->spec.caps = n.caps;
                         w->spec.userns_base = (uint32_t)n.userns_base;
+                        w->spec.log_max_bytes = n.log_max_bytes;
                         numbers = true;
                         continue;
                 }
@@ -134,6 +163,7 @@ static int decode(SpawnWire *w, size_t len) {
                 case T_HOSTNAME: w->spec.hostname = data; break;
                 case T_ROOTFS: w->spec.rootfs = data; break;
                 case T_STATUS: w->spec.status_name = data; break;
+                case T_MOUNT: r = add_mount(w, data); break;
                 default: return -EBADMSG;
                 }
                 if (r < 0)

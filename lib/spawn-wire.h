@@ -12,11 +12,12 @@ typedef struct SpawnWire {
         SpawnSpec spec; /* its strings point into buf, argv and env into the arrays below */
         char *buf;
         char **argv, **env;
+        SpawnMount *mounts;
 } SpawnWire;
 
 /* Encodes the parts of s that cross the exec (argv, env, cwd, ids, namespaces, flags,
- * caps, hostname, rootfs, userns base, status name; no fds). *ret is malloc'd.
- * Returns 0 or -ENOMEM, -E2BIG. */
+ * caps, hostname, rootfs, userns base, mounts, log cap, status name; no fds). *ret is
+ * malloc'd. Returns 0 or -ENOMEM, -E2BIG, -EINVAL (a mount path with a newline). */
 int spawn_wire_encode(const SpawnSpec *s, char **ret, size_t *ret_len);
 
 /* Decodes buf (copied) into *ret: 0, or -EBADMSG for anything malformed, -ENOMEM. */

@@ -75,6 +75,7 @@ static const char *const stage_names[_SPAWN_STAGE_COUNT] = {
     [SPAWN_STAGE_SYS] = "mounting /sys",
     [SPAWN_STAGE_CAPS] = "dropping capabilities",
     [SPAWN_STAGE_SECCOMP] = "loading the seccomp filter",
+    [SPAWN_STAGE_VOLUMES] = "mounting the volumes",
 };
 
 static _Noreturn void fail(int rep, SpawnStage stage) {

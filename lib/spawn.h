@@ -45,18 +45,30 @@ const char *spawn_ns_name(SpawnNs ns);
 /* The CLONE_NEW* flags for a set of SpawnNs bits. */
 int spawn_ns_clone_flags(unsigned ns);
 
+/* A host path bound into the rootfs: the source is resolved on the host by the daemon's
+ * rules, the target inside the container's root (it cannot lead out of it). nosuid, nodev. */
+typedef struct SpawnMount {
+        const char *source, *target;
+        bool readonly;
+} SpawnMount;
+
+#define SPAWN_MOUNTS_MAX 32
+
 typedef struct SpawnSpec {
         char *const *argv; /* argv[0] is looked up in PATH of env, else /usr/bin:/bin */
         char *const *env;  /* "K=V", NULL-terminated: the whole environment */
         const char *cwd;   /* absolute, resolved inside the root: "..", symlinks stay in it */
         uid_t uid;         /* as the command's user namespace sees it */
         gid_t gid;
-        unsigned ns;          /* SpawnNs bits */
-        unsigned flags;       /* SpawnFlags bits */
-        uint64_t caps;        /* bounding set, and uid 0's effective and permitted (caps.h) */
-        const char *hostname; /* or NULL; needs SPAWN_NS_UTS */
-        const char *rootfs;   /* absolute directory or NULL; needs SPAWN_NS_MOUNT */
-        uint32_t userns_base; /* SPAWN_NS_USER: ids 0…65535 inside are base… outside */
+        unsigned ns;              /* SpawnNs bits */
+        unsigned flags;           /* SpawnFlags bits */
+        uint64_t caps;            /* bounding set, and uid 0's effective and permitted (caps.h) */
+        const char *hostname;     /* or NULL; needs SPAWN_NS_UTS */
+        const char *rootfs;       /* absolute directory or NULL; needs SPAWN_NS_MOUNT */
+        uint32_t userns_base;     /* SPAWN_NS_USER: ids 0…65535 inside are base… outside */
+        const SpawnMount *mounts; /* needs a rootfs */
+        size_t n_mounts;
+        uint64_t log_max_bytes; /* per stream; past it the log is rotated once (.1) */
         int stdout_fd, stderr_fd;
         int status_dir_fd;       /* the shim writes "exit N …" to status_name in this directory */
         const char *status_name; /* a plain file name */
@@ -118,6 +130,7 @@ typedef enum SpawnStage {
         SPAWN_STAGE_SYS,
         SPAWN_STAGE_CAPS,
         SPAWN_STAGE_SECCOMP,
+        SPAWN_STAGE_VOLUMES,
         _SPAWN_STAGE_COUNT
 } SpawnStage;
 

@@ -145,6 +145,34 @@ check "... nothing was written to the image" test ! -e "$R/newfile2"
 run box '{"argv":["true"],"readonly_rootfs":true}'
 check "readonly_rootfs without a rootfs is refused (400)" is 400
 
+# ---- volumes ----
+mkdir -p "$TMP/vol" && echo volume-data >"$TMP/vol/f"
+attack vol "{\"argv\":[\"/bin/sh\",\"-c\",\"cat /data/f /etc/vfile; echo w >/data/new || echo refused-ro; echo w >/rw/new && echo wrote; ls /deep/down\"],$J_R,\"mounts\":[{\"source\":\"$TMP/vol\",\"target\":\"/data\",\"readonly\":true},{\"source\":\"$TMP/vol/f\",\"target\":\"/etc/vfile\"},{\"source\":\"$TMP/vol\",\"target\":\"/rw\"},{\"source\":\"$TMP/vol\",\"target\":\"/up/deep/down\"}]}"
+check "a volume (a directory, a file) is visible inside" test "$(grep -c '^volume-data$' <<<"$OUT")" = 2
+check "... read-only when asked" grep -qx refused-ro <<<"$OUT"
+check "... writable otherwise, onto the host's directory" bash -c 'grep -qx wrote <<<"$0" && [ -f "$1/vol/new" ]' "$OUT" "$TMP"
+check "a target through a ../ symlink lands inside the rootfs, not on the host" bash -c '[ -d "$0/deep/down" ] && [ ! -e /deep ]' "$R"
+check "PROCESS lists the mounts" has '"mounts":[{"source":"'"$TMP"'/vol","target":"/data","readonly":true}'
+run box '{"argv":["true"],"mounts":[{"source":"/etc","target":"/x"}]}'
+check "mounts without a rootfs are refused (400)" is 400
+run box "{\"argv\":[\"true\"],$J_R,\"mounts\":[{\"source\":\"/no/such/dir\",\"target\":\"/x\"}]}"
+check "a missing source is refused (400)" is 400
+run box "{\"argv\":[\"true\"],$J_R,\"mounts\":[{\"source\":\"$TMP/vol\",\"target\":\"/a/../../b\"}]}"
+check "a target with .. is refused (400)" is 400
+
+# ---- logs are bounded: past log_max_bytes a stream is rotated once ----
+attack chatty "{\"argv\":[\"/bin/sh\",\"-c\",\"i=0; while [ \$i -lt 4000 ]; do echo line-\$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=\$((i+1)); done; echo done\"],\"log_max_bytes\":\"16K\",$J_R}"
+sizes=0
+for f in "$TMP/state/processes/$ID.stdout" "$TMP/state/processes/$ID.stdout.1"; do [ -f "$f" ] && sizes=$((sizes + $(wc -c <"$f"))); done
+check "a 220 KB output with a 16K cap was rotated" test -f "$TMP/state/processes/$ID.stdout.1"
+check "a 220 KB output with a 16K cap keeps at most 2 x (16K + 64K) on disk ($sizes bytes)" test "${sizes:-999999}" -le $((2 * (16384 + 65536)))
+check "... the log still ends with the last line" bash -c 'tail -n 1 <<<"$0" | grep -qx done' "$(logof box "$ID")"
+hdr=$(curl -s -D - -o /dev/null --unix-socket "$SOCK" "http://localhost/api/v1/groups/box/processes/$ID/log")
+check "... and the API says it was rotated (X-Log-Rotated)" grep -qi '^X-Log-Rotated: true' <<<"$hdr"
+check "... PROCESS shows the cap" has '"log_max_bytes":16384'
+run box '{"argv":["true"],"log_max_bytes":100}'
+check "a log cap below 4096 is refused (400)" is 400
+
 # ---- a user namespace: root inside is an unprivileged uid outside ----
 U='"namespaces":["user","pid","mount","uts","ipc","net"]'
 run box "{\"argv\":[\"/bin/sh\",\"-c\",\"cat /proc/self/uid_map /proc/self/gid_map; id -u; ls /; exec sleep 30\"],$J_R,$U}"
