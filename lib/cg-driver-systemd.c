@@ -32,6 +32,7 @@ typedef struct DriverSd {
         CgDriver *inner; /* cgroupfs access to the same groups (v1/hybrid); NULL on unified */
         bool unified;
         bool cfq;            /* v1 blkio.weight (CFQ) exists; else BFQ's blkio.bfq.weight */
+        bool no_io_weight;   /* v1 with neither (no CFQ, no BFQ): systemd would drop IO weights */
         char root[UNIT_MAX]; /* escaped root name: the prefix of every unit */
         char detail[512];
 } DriverSd;
@@ -85,6 +86,16 @@ static int open_unit_dir(DriverSd *d, const Units *u, size_t depth) {
 /* Unified: systemd writes AllowedCPUs= as given and the kernel quietly narrows it to the
  * parent's; refuse what the parent does not have, as the cgroupfs driver does. A slice
  * without the cpuset controller has the nearest ancestor's. */
+/* systemd accepts BlockIOWeight= where the kernel has no weight file and only logs that it
+ * could not write it: refuse it here, as the cgroupfs driver does, so the API never reports
+ * a weight the kernel does not apply. */
+static int check_io_weight(const DriverSd *d, const CgLimits *want, CgError *err) {
+        if (d->no_io_weight && on(want, CG_LIMIT_IO_WEIGHT))
+                return cg_error_set(err, -EOPNOTSUPP, "controller_unavailable", "/io/weight",
+                                    "no proportional I/O weight (blkio.weight or blkio.bfq.weight) on this host");
+        return 0;
+}
+
 static int check_cpuset(DriverSd *d, const Units *u, const CgLimits *want, CgError *err) {
         for (CgLimitKey k = CG_LIMIT_CPUSET_CPUS; k <= CG_LIMIT_CPUSET_MEMS; k++) {
                 const char *file = k == CG_LIMIT_CPUSET_CPUS ? "cpuset.cpus.effective" : "cpuset.mems.effective";
@@ -368,6 +379,8 @@ static int sd_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *
         Units u;
         uint32_t mine = systemd_keys(d), keys = (want->set | want->clear) & mine, written = 0, inner_written = 0;
         int r = units_of(d, g, &u, err);
+        if (r >= 0)
+                r = check_io_weight(d, want, err);
         if (r < 0)
                 return r;
         if (!d->inner) {
@@ -472,6 +485,8 @@ static int sd_create_with(CgDriver *drv, const CgGroupPath *g, const CgLimits *l
         DriverSd *d = sdrv(drv);
         Units u;
         int r = units_of(d, g, &u, err);
+        if (r >= 0)
+                r = check_io_weight(d, limits, err);
         if (r >= 0 && !d->inner)
                 r = check_cpuset(d, &u, limits, err);
         if (r < 0)
@@ -751,6 +766,8 @@ static int sd_setup(DriverSd *d, const char *root, CgError *err) {
                 d->base.controllers = d->inner->controllers | (1u << CG_CTRL_DEVICES);
                 snprintf(blkio, sizeof blkio, CG_MOUNT "/blkio/%s/blkio.weight", slice);
                 d->cfq = access(blkio, F_OK) == 0;
+                snprintf(blkio, sizeof blkio, CG_MOUNT "/blkio/%s/blkio.bfq.weight", slice);
+                d->no_io_weight = !d->cfq && access(blkio, F_OK) < 0;
         } else
                 d->base.controllers = (1u << _CG_CTRL_COUNT) - 1;
         char pat_slices[UNIT_MAX + 16], pat_scopes[UNIT_MAX + 16];

@@ -424,6 +424,9 @@ static int v1_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *
                             w.value, sizeof w.value, "%" PRIu64,
                             cg_io_weight_to_bfq(want->set & CG_LIMIT_BIT(k) ? want->io_weight : CG_IO_WEIGHT_DEFAULT));
                         if (faccessat(fd, w.file, F_OK, 0) < 0) {
+                                /* Removing a weight where none can exist leaves the default. */
+                                if (!(want->set & CG_LIMIT_BIT(k)))
+                                        continue;
                                 r = cg_error_set(
                                     err, -EOPNOTSUPP, "controller_unavailable", "/io/weight",
                                     "no proportional I/O weight (blkio.weight or blkio.bfq.weight) on this host");
