@@ -1,8 +1,10 @@
 /* cgwarden run | ps | kill | logs */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -60,12 +62,74 @@ static int wait_for(Cli *cli, const char *group, json_int_t id) {
         }
 }
 
+/* --cap-add NET_ADMIN,SYS_TIME (repeatable): appended to the list under key. */
+static void append_list(json_t *body, const char *key, const char *csv) {
+        json_t *list = json_object_get(body, key);
+        if (!list) {
+                list = json_array();
+                json_object_set_new(body, key, list);
+        }
+        char *copy = strdup(csv), *save = NULL;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+                json_array_append_new(list, json_string(t));
+        free(copy);
+}
+
+/* Docker's spellings: seccomp=unconfined, no-new-privileges[=false]. */
+static int security_opt(json_t *body, const char *opt) {
+        if (strcmp(opt, "seccomp=unconfined") == 0 || strcmp(opt, "seccomp=default") == 0)
+                return json_object_set_new(body, "seccomp", json_string(opt + 8));
+        if (strcmp(opt, "no-new-privileges") == 0 || strcmp(opt, "no-new-privileges=true") == 0 ||
+            strcmp(opt, "no-new-privileges:true") == 0)
+                return json_object_set_new(body, "no_new_privileges", json_true());
+        if (strcmp(opt, "no-new-privileges=false") == 0 || strcmp(opt, "no-new-privileges:false") == 0)
+                return json_object_set_new(body, "no_new_privileges", json_false());
+        return -EINVAL;
+}
+
+/* --volume SRC:DST[:ro|:rw] */
+static int volume(json_t *body, const char *spec) {
+        char *copy = strdup(spec), *dst = copy ? strchr(copy, ':') : NULL;
+        if (!dst) {
+                free(copy);
+                return -EINVAL;
+        }
+        *dst++ = '\0';
+        char *mode = strchr(dst, ':');
+        if (mode)
+                *mode++ = '\0';
+        if (copy[0] != '/' || dst[0] != '/' || (mode && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0)) {
+                free(copy);
+                return -EINVAL;
+        }
+        json_t *list = json_object_get(body, "mounts");
+        if (!list) {
+                list = json_array();
+                json_object_set_new(body, "mounts", list);
+        }
+        json_array_append_new(list, json_pack("{s:s,s:s,s:b}", "source", copy, "target", dst, "readonly",
+                                              mode && strcmp(mode, "ro") == 0));
+        free(copy);
+        return 0;
+}
+
 static int cmd_run(Cli *cli, int argc, char **argv) {
         static const struct option opts[] = {
-            {"ns", required_argument, NULL, 'n'},     {"hostname", required_argument, NULL, 'h'},
-            {"rootfs", required_argument, NULL, 'r'}, {"env", required_argument, NULL, 'e'},
-            {"cwd", required_argument, NULL, 'c'},    {"user", required_argument, NULL, 'u'},
-            {"wait", no_argument, NULL, 'w'},         {0},
+            {"ns", required_argument, NULL, 'n'},
+            {"hostname", required_argument, NULL, 'h'},
+            {"rootfs", required_argument, NULL, 'r'},
+            {"env", required_argument, NULL, 'e'},
+            {"cwd", required_argument, NULL, 'c'},
+            {"user", required_argument, NULL, 'u'},
+            {"wait", no_argument, NULL, 'w'},
+            {"cap-add", required_argument, NULL, 'A'},
+            {"cap-drop", required_argument, NULL, 'D'},
+            {"security-opt", required_argument, NULL, 'S'},
+            {"read-only", no_argument, NULL, 'R'},
+            {"cgroupns", required_argument, NULL, 'C'},
+            {"volume", required_argument, NULL, 'v'},
+            {"log-max", required_argument, NULL, 'L'},
+            {0},
         };
         json_t *body = json_object(), *env = json_object();
         bool wait = false;
@@ -93,6 +157,24 @@ static int cmd_run(Cli *cli, int argc, char **argv) {
                 case 'c': json_object_set_new(body, "cwd", json_string(optarg)); break;
                 case 'u': json_object_set_new(body, "user", json_string(optarg)); break;
                 case 'w': wait = true; break;
+                case 'A':
+                case 'D': append_list(body, c == 'A' ? "cap_add" : "cap_drop", optarg); break;
+                case 'R': json_object_set_new(body, "readonly_rootfs", json_true()); break;
+                case 'C': json_object_set_new(body, "cgroupns", json_string(optarg)); break;
+                case 'L': json_object_set_new(body, "log_max_bytes", json_string(optarg)); break;
+                case 'S':
+                        if (security_opt(body, optarg) < 0) {
+                                json_decref(body), json_decref(env);
+                                return die(2, "--security-opt takes seccomp=unconfined|default or "
+                                              "no-new-privileges[=true|false]");
+                        }
+                        break;
+                case 'v':
+                        if (volume(body, optarg) < 0) {
+                                json_decref(body), json_decref(env);
+                                return die(2, "--volume takes SRC:DST or SRC:DST:ro (absolute paths)");
+                        }
+                        break;
                 case 'e': {
                         char *eq = strchr(optarg, '=');
                         if (!eq || eq == optarg) {

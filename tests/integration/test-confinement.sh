@@ -196,6 +196,23 @@ attack uns "{\"argv\":[\"/bin/attack\",\"ns\"],$J_R,$U}"
 refused "in a user namespace: no new namespaces"
 check "the kernel's limit is still unchanged ($before)" test "$(k_mem_max box)" = "$before"
 
+# ---- the CLI's flags, as Docker spells them ----
+CLI=("$BIN/cgwarden" --socket "$SOCK")
+out=$("${CLI[@]}" run box --rootfs "$R" --volume "$TMP/vol:/v:ro" --read-only --cap-drop ALL --cap-add NET_ADMIN \
+	--security-opt seccomp=unconfined --security-opt no-new-privileges=false --log-max 64K --wait -- \
+	/bin/sh -c '/bin/attack whoami; cat /v/f; touch /x || echo ro-rootfs')
+check "cli run with the walls' flags exits 0" test $? = 0
+api GET /api/v1/groups/box/processes
+id=$(grep -o '"id":[0-9]*' <<<"$BODY" | tail -n 1 | cut -d: -f2)
+api GET "/api/v1/groups/box/processes/${id:-0}"
+check "... --cap-drop ALL --cap-add NET_ADMIN, seccomp and no_new_privileges off, read-only, a volume, a log cap" \
+	has '"capabilities":["NET_ADMIN"],"seccomp":"unconfined","no_new_privileges":false,"cgroupns":"private","readonly_rootfs":true'
+check "... and the process saw them" bash -c 'grep -qP "^CapEff:\t0000000000001000$" <<<"$0" && grep -qP "^NoNewPrivs:\t0$" <<<"$0" && grep -qx volume-data <<<"$0" && grep -qx ro-rootfs <<<"$0"' "$(logof box "${id:-0}")"
+"${CLI[@]}" run box --volume relative:/x -- true >/dev/null 2>&1
+check "cli: a bad --volume is a usage error (2)" test $? = 2
+"${CLI[@]}" run box --security-opt apparmor=x -- true >/dev/null 2>&1
+check "cli: an unknown --security-opt is a usage error (2)" test $? = 2
+
 stop_daemon
 check "the daemon stops cleanly (no sanitizer report)" test "$DAEMON_STATUS" = 0
 finish
