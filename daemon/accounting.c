@@ -37,7 +37,7 @@ static uint64_t lookback(const AcctConfig *cfg) {
 }
 
 int acct_open(Acct *a, const char *db_path, const AcctConfig *cfg, struct Groups *groups, bool unified, CgError *err) {
-        *a = (Acct){.cfg = *cfg, .stop_fd = -1, .kick_fd = -1, .epoll_fd = -1};
+        *a = (Acct){.cfg = *cfg, .groups = groups, .stop_fd = -1, .kick_fd = -1, .epoll_fd = -1};
         pthread_mutex_init(&a->wlock, NULL);
         pthread_mutex_init(&a->rlock, NULL);
         pthread_mutex_init(&a->slock, NULL);
@@ -166,6 +166,8 @@ static void publish(Acct *a, uint64_t now) {
 /* One sweep: read every group (no lock), then one transaction with the samples, the events
  * they showed, and a bounded step of rollup and retention. */
 static void sweep(Acct *a) {
+        /* Limits first: a drift put back now is recorded in this sweep's transaction. */
+        groups_correct_drift(a->groups);
         /* What requests recorded comes first: a group's creation before its first sample's events. */
         flush_queue(a);
         uint64_t now = cg_now_usec(CLOCK_REALTIME);

@@ -30,6 +30,7 @@ typedef struct AcctSnapshot {
 
 typedef struct Acct {
         AcctConfig cfg;
+        struct Groups *groups;
         pthread_mutex_t wlock, rlock, slock;
         Tsdb *w, *r;
         Sampler *sampler;

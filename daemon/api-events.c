@@ -16,8 +16,8 @@
 #define KEEPALIVE_USEC (15 * UINT64_C(1000000))
 
 static const char *const event_types[] = {
-    "group_create", "group_delete", "freeze",     "thaw",        "limits",    "process_start",
-    "process_exit", "oom",          "memory_max", "memory_high", "throttled", "pressure",
+    "group_create", "group_delete", "freeze",      "thaw",      "limits",   "process_start", "process_exit",
+    "oom",          "memory_max",   "memory_high", "throttled", "pressure", "drift",
 };
 
 static int parse_filters(const HttpRequest *req, const char **ret_group, const char **ret_type, CgError *err) {

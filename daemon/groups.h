@@ -69,6 +69,12 @@ int groups_open_stat_dirs(Groups *gs, const char *name, int ret_dirs[_CG_CTRL_CO
 /* The driver's periodic duty (CgDriverOps.idle), under the lock. */
 void groups_idle(Groups *gs);
 
+/* Puts back any limit the kernel no longer holds as stored (a tenant that found a way to
+ * write its own, an admin by hand) and records a "drift" event naming the keys. The
+ * accounting thread calls it before every sweep. Not with systemd on the unified hierarchy,
+ * which cannot yet compare without rewriting. */
+void groups_correct_drift(Groups *gs);
+
 /* Makes the kernel match the database after a start; never touches processes' membership.
  * Returns the number of groups that needed a change. */
 int groups_reconcile(Groups *gs);
