@@ -66,3 +66,36 @@ export function splitCommand(line) {
   if (cur !== null) argv.push(cur);
   return argv;
 }
+
+// The run form's security choices as spawn fields: only what differs from the daemon's
+// defaults is sent (so the daemon's defaults stay the one source). Volumes are
+// "SRC:DST[:ro]" separated by commas; capabilities are names separated by commas or spaces.
+export function securityFields(f) {
+  const out = {};
+  const list = (s) => s.split(/[\s,]+/).filter(Boolean);
+  if (f.readonly) out.readonly_rootfs = true;
+  if (!f.seccomp) out.seccomp = 'unconfined';
+  if (!f.nnp) out.no_new_privileges = false;
+  if (!f.cgroupns) out.cgroupns = 'host';
+  if (list(f.capAdd || '').length) out.cap_add = list(f.capAdd);
+  if (list(f.capDrop || '').length) out.cap_drop = list(f.capDrop);
+  const vols = (f.volumes || '').split(',').map((v) => v.trim()).filter(Boolean).map((v) => {
+    const [source, target, mode] = v.split(':');
+    return mode === 'ro' ? { source, target, readonly: true } : { source, target };
+  });
+  if (vols.length) out.mounts = vols;
+  return out;
+}
+
+// PROCESS.security in a few words for the process table: "14 caps · seccomp · no new
+// privileges · userns", and the whole of it for the title. {} (a process from before 0.4): "–".
+export function wallsSummary(sec) {
+  if (!sec || !Array.isArray(sec.capabilities)) return { text: '–', title: 'started before the walls were recorded' };
+  const n = sec.capabilities.length;
+  const parts = [n ? n + (n === 1 ? ' cap' : ' caps') : 'no caps', sec.seccomp === 'default' ? 'seccomp' : 'unconfined'];
+  if (sec.no_new_privileges) parts.push('no new privileges');
+  if (sec.userns) parts.push('userns');
+  if (sec.readonly_rootfs) parts.push('read-only');
+  if (sec.mounts && sec.mounts.length) parts.push(sec.mounts.length + (sec.mounts.length === 1 ? ' volume' : ' volumes'));
+  return { text: parts.join(' · '), title: 'capabilities: ' + (n ? sec.capabilities.join(' ') : 'none') + '; cgroup namespace: ' + sec.cgroupns };
+}

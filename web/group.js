@@ -2,7 +2,7 @@
 // a form to run a container process, and the group's events.
 import { call, text, groupPath } from './api.js';
 import { h, stateBadge, showError, withBusy } from './dom.js';
-import { bytes, rate, percent, dateTime, duration, splitCommand } from './format.js';
+import { bytes, rate, percent, dateTime, duration, splitCommand, securityFields, wallsSummary } from './format.js';
 import { FIELDS, currentText, checkField, buildPatch, IO_KEYS, checkIo, buildIoPatch } from './limits.js';
 import { Charts } from './charts.js';
 
@@ -289,6 +289,18 @@ export class GroupPage {
     const [rootfs, rootRow] = input('run-rootfs', 'Root filesystem', 'an absolute directory; needs mount', {});
     const [cwd, cwdRow] = input('run-cwd', 'Working directory', 'absolute', {});
     const [user, userRow] = input('run-user', 'User', 'a name or uid; default root', {});
+    // The walls (README, "Security model"): each on by default; these loosen or add to them.
+    const [vols, volRow] = input('run-volumes', 'Volumes', 'SRC:DST or SRC:DST:ro, separated by commas; needs a root filesystem', { size: 30 });
+    const [capAdd, capAddRow] = input('run-cap-add', 'Add capabilities', 'e.g. NET_ADMIN, to Docker\'s default set', {});
+    const [capDrop, capDropRow] = input('run-cap-drop', 'Drop capabilities', 'e.g. NET_RAW, or ALL', {});
+    const check = (id, label, on) => {
+      const el = h('input', { type: 'checkbox', id, checked: on });
+      return [el, h('label', { class: 'check', for: id }, el, ' ' + label)];
+    };
+    const [ro, roRow] = check('run-readonly', 'Read-only root filesystem', false);
+    const [seccomp, seccompRow] = check('run-seccomp', 'Seccomp filter (Docker\'s default)', true);
+    const [nnp, nnpRow] = check('run-nnp', 'No new privileges', true);
+    const [cgns, cgnsRow] = check('run-cgroupns', 'Own cgroup namespace', true);
     const ns = NAMESPACES.map((n) => h('label', { class: 'check' },
       h('input', { type: 'checkbox', name: 'ns', value: n, checked: DEFAULT_NS.has(n) }), ' ' + n));
     const msg = cmdRow.querySelector('.hint');
@@ -307,6 +319,7 @@ export class GroupPage {
     const form = h('form', { class: 'run', 'aria-labelledby': 'run-h' },
       h('h3', { id: 'run-h' }, 'Run a process'), cmdRow,
       h('fieldset', {}, h('legend', {}, 'Namespaces'), ns), hostRow, rootRow, cwdRow, userRow,
+      h('fieldset', {}, h('legend', {}, 'Security'), roRow, seccompRow, nnpRow, cgnsRow, capAddRow, capDropRow, volRow),
       h('button', { type: 'submit', id: 'run' }, 'Run'));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
@@ -316,6 +329,10 @@ export class GroupPage {
       const body = { argv, namespaces: ns.map((l) => l.firstChild).filter((c) => c.checked).map((c) => c.value) };
       for (const [k, el] of [['hostname', host], ['rootfs', rootfs], ['cwd', cwd], ['user', user]])
         if (el.value.trim()) body[k] = el.value.trim();
+      Object.assign(body, securityFields({
+        readonly: ro.checked, seccomp: seccomp.checked, nnp: nnp.checked, cgroupns: cgns.checked,
+        capAdd: capAdd.value, capDrop: capDrop.value, volumes: vols.value,
+      }));
       const p = await this.act(() => call('POST', groupPath(this.name, '/processes'), body));
       if (p) { this.logFor = p.id; await this.loadProcesses(); this.showLog(); }
     });
@@ -336,7 +353,7 @@ export class GroupPage {
     this.timers.push(setInterval(() => { if (this.logRunning) this.showLog(); }, 2000));
     return h('section', { 'aria-labelledby': 'procs-h' }, h('h3', { id: 'procs-h' }, 'Processes'),
       h('table', { class: 'procs', 'aria-label': 'Processes' }, h('thead', {}, h('tr', {},
-        ['Id', 'Pid', 'Command', 'State', 'Exit', 'Started', 'Ended', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
+        ['Id', 'Pid', 'Command', 'Security', 'State', 'Exit', 'Started', 'Ended', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
       this.procBody), this.logBox);
   }
 
@@ -345,18 +362,20 @@ export class GroupPage {
     if (!r) return;
     this.procs = new Map(r.processes.map((p) => [p.id, p]));
     this.procBody.replaceChildren(...r.processes.slice().reverse().map((p) => this.procRow(p)));
-    if (!r.processes.length) this.procBody.append(h('tr', {}, h('td', { colspan: 8, class: 'empty' }, 'No processes started here yet.')));
+    if (!r.processes.length) this.procBody.append(h('tr', {}, h('td', { colspan: 9, class: 'empty' }, 'No processes started here yet.')));
     if (this.logFor !== null) this.logRunning = this.procs.get(this.logFor) && this.procs.get(this.logFor).state === 'running';
   }
 
   procRow(p) {
     const exit = p.state === 'running' ? '–' : p.signal ? 'signal ' + p.signal : String(p.exit_code);
+    const walls = wallsSummary(p.security);
     const signal = (sig) => async () => {
       await this.act(() => call('POST', groupPath(this.name, `/processes/${p.id}/signal`), { signal: sig }));
       this.loadProcesses();
     };
     return h('tr', {}, h('td', {}, String(p.id)), h('td', {}, String(p.pid)),
       h('td', {}, h('code', {}, p.argv.map(quoteArg).join(' '))),
+      h('td', { class: 'walls', title: walls.title }, walls.text),
       h('td', {}, h('span', { class: 'pstate pstate-' + p.state }, p.state)), h('td', {}, exit),
       h('td', {}, dateTime(p.started_at)), h('td', {}, dateTime(p.ended_at)),
       h('td', {}, h('button', { type: 'button', 'aria-label': 'Log of process ' + p.id,

@@ -285,6 +285,19 @@ try {
     await page.locator('table.procs .pstate', { hasText: /killed|exited/ }).first().waitFor();
   });
 
+  await step('run with the walls changed: no capabilities, no seccomp; the process and the table say so', async () => {
+    await page.getByLabel('Command').fill("sh -c 'grep -E \"^(CapEff|Seccomp):\" /proc/self/status'");
+    await page.getByLabel('Drop capabilities').fill('ALL');
+    await page.getByLabel("Seccomp filter (Docker's default)").uncheck();
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.locator('#log').filter({ hasText: /CapEff:\s+0000000000000000/ }).waitFor();
+    await page.locator('#log').filter({ hasText: /Seccomp:\s+0/ }).waitFor();
+    await page.locator('table.procs td.walls', { hasText: 'no caps · unconfined' }).first().waitFor();
+    await page.locator('table.procs td.walls', { hasText: '14 caps · seccomp · no new privileges' }).first().waitFor();
+    await page.getByLabel('Drop capabilities').fill('');
+    await page.getByLabel("Seccomp filter (Docker's default)").check();
+  });
+
   await step('reports: the page shows a row for the group', async () => {
     await page.getByRole('link', { name: 'Reports' }).click();
     await page.getByRole('heading', { name: 'Usage report' }).waitFor();

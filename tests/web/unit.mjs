@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSize, FIELDS, checkField, buildPatch, currentText } from '../../web/limits.js';
-import { splitCommand, bytes, sizeInput, percent } from '../../web/format.js';
+import { splitCommand, bytes, sizeInput, percent, securityFields, wallsSummary } from '../../web/format.js';
 
 const field = (id) => FIELDS.find((f) => f.id === id);
 
@@ -81,4 +81,25 @@ test('io throttles: only changes are sent, per disk and field; a removed disk is
   assert.deepEqual(Object.keys(buildIoPatch([row('8:0', { rbps: 'fast' })], cur).errors), ['8:0/rbps']);
   assert.deepEqual(Object.keys(buildIoPatch([row('sda', { rbps: '1M' })], cur).errors), ['sda']);
   assert.deepEqual(Object.keys(buildIoPatch([row('8:16', { wiops: '0' })], cur).errors), ['8:16/wiops']);
+});
+
+test('the run form sends only the walls it loosens or adds', () => {
+  const defaults = { readonly: false, seccomp: true, nnp: true, cgroupns: true, capAdd: '', capDrop: '', volumes: '' };
+  assert.deepEqual(securityFields(defaults), {});
+  assert.deepEqual(securityFields({ ...defaults, readonly: true, seccomp: false, nnp: false, cgroupns: false }),
+    { readonly_rootfs: true, seccomp: 'unconfined', no_new_privileges: false, cgroupns: 'host' });
+  assert.deepEqual(securityFields({ ...defaults, capAdd: 'NET_ADMIN, SYS_TIME', capDrop: 'ALL' }),
+    { cap_add: ['NET_ADMIN', 'SYS_TIME'], cap_drop: ['ALL'] });
+  assert.deepEqual(securityFields({ ...defaults, volumes: '/srv/a:/a:ro, /srv/b:/b' }),
+    { mounts: [{ source: '/srv/a', target: '/a', readonly: true }, { source: '/srv/b', target: '/b' }] });
+});
+
+test('the process table sums up the walls', () => {
+  const sec = { capabilities: ['CHOWN', 'KILL'], seccomp: 'default', no_new_privileges: true, cgroupns: 'private',
+    readonly_rootfs: true, userns: { uid_base: 2147549184 }, mounts: [{ source: '/a', target: '/a' }] };
+  assert.equal(wallsSummary(sec).text, '2 caps · seccomp · no new privileges · userns · read-only · 1 volume');
+  assert.match(wallsSummary(sec).title, /CHOWN KILL/);
+  assert.equal(wallsSummary({ ...sec, capabilities: [], seccomp: 'unconfined', no_new_privileges: false, userns: null,
+    readonly_rootfs: false, mounts: [] }).text, 'no caps · unconfined');
+  assert.equal(wallsSummary({}).text, '–');
 });
