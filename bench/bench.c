@@ -22,6 +22,7 @@
 #include "cg-systemd.h"
 #include "bench-util.h"
 #include "cg-util.h"
+#include "walls.h"
 
 static const char *const controllers[] = {"cpu", "cpuacct", "cpuset", "memory", "blkio", "devices", "freezer", "pids"};
 static char hier[8][256];
@@ -243,67 +244,89 @@ static void bench_freeze(size_t nproc, unsigned rounds, Row *ret_freeze, Row *re
 }
 
 /* The floor of a container start: a fresh limited group, then a process that places itself
- * (writing 0 to tasks, the cheapest way in PERFORMANCE.md) and unshares pid, mount, uts, ipc
- * and net, forking its pid-1 child, which execs /bin/true. Timed until the exec, as the API's
- * answer is. */
-static void raw_spawn(const char *name) {
-        char procs[8][PATH_MAX];
-        int ready[2];
+ * (writing 0 to tasks, the cheapest way in PERFORMANCE.md), with pid, mount, uts, ipc and net
+ * namespaces and the same walls as the API's start (bench/walls.c: cgwarden-init's own
+ * functions, in-process), execing /bin/true. Timed until the exec, as the API's answer is. */
+static uint64_t raw_spawn(const char *name, const char *rootfs, unsigned walls) {
+        char procs[8][4096];
         raw_create(name);
         for (size_t i = 0; i < nhier; i++)
                 snprintf(procs[i], sizeof procs[i], "%s/%s/%s/tasks", hier[i], raw_root, name);
-        if (pipe2(ready, O_CLOEXEC) < 0)
-                die("pipe");
-        pid_t child = fork();
-        if (child == 0) {
-                close(ready[0]);
-                for (size_t i = 0; i < nhier; i++)
-                        must_write(procs[i], "0");
-                if (unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) < 0)
-                        _exit(1);
-                pid_t init = fork();
-                if (init == 0) {
-                        execl("/bin/true", "true", (char *)NULL);
-                        _exit(127);
-                }
-                close(ready[1]);
-                waitpid(init, NULL, 0);
-                _exit(0);
+        uint64_t t = walls_floor_start(procs, nhier, rootfs, walls);
+        if (!t) {
+                fprintf(stderr, "cgwarden-bench: the floor's start failed (walls %#x)\n", walls);
+                exit(1);
         }
-        close(ready[1]);
-        char c;
-        while (read(ready[0], &c, 1) > 0) /* EOF: the exec closed the last copy */
-                ;
-        close(ready[0]);
-        waitpid(child, NULL, 0);
+        return t;
 }
 
-static Row bench_spawn(unsigned rounds) {
+/* Start rows: the floor with the walls, against create + start through the API (which puts
+ * up the same walls by default). rootfs: a busybox tree, or NULL for the host's. */
+static Row bench_spawn(const char *what, const char *rootfs, unsigned rounds) {
         uint64_t *raw = calloc(rounds, 8), *api_t = calloc(rounds, 8);
+        char start[512];
+        snprintf(start, sizeof start, "{\"argv\":[\"/bin/true\"]%s%s%s}", rootfs ? ",\"rootfs\":\"" : "",
+                 rootfs ? rootfs : "", rootfs ? "\"" : "");
         for (unsigned i = 0; i < rounds; i++) {
                 char name[32], body[256], path[128];
-                snprintf(name, sizeof name, "s%u", i);
-                uint64_t t0 = cg_now_usec(CLOCK_MONOTONIC);
-                raw_spawn(name);
-                raw[i] = cg_now_usec(CLOCK_MONOTONIC) - t0;
+                snprintf(name, sizeof name, "s%s%u", rootfs ? "r" : "", i);
+                raw[i] = raw_spawn(name, rootfs, WALLS_DEFAULT | (rootfs ? WALL_ROOTFS : 0));
                 usleep(20000);
                 raw_remove(raw_root, name);
 
                 snprintf(body, sizeof body,
                          "{\"name\":\"%s\",\"limits\":{\"memory\":{\"max\":268435456},\"cpu\":{\"max\":0.5}}}", name);
                 snprintf(path, sizeof path, "/api/v1/groups/%s/processes", name);
-                t0 = cg_now_usec(CLOCK_MONOTONIC);
+                uint64_t t0 = cg_now_usec(CLOCK_MONOTONIC);
                 api("POST", "/api/v1/groups", body, 201);
-                api("POST", path, "{\"argv\":[\"/bin/true\"]}", 201);
+                api("POST", path, start, 201);
                 api_t[i] = cg_now_usec(CLOCK_MONOTONIC) - t0;
                 snprintf(path, sizeof path, "/api/v1/groups/%s?force=true", name);
                 usleep(20000);
                 api("DELETE", path, NULL, 204);
         }
-        Row r = {"start a namespaced process in a fresh group", median_ms(raw, rounds), median_ms(api_t, rounds), 2.0};
+        Row r = {what, median_ms(raw, rounds), median_ms(api_t, rounds), 2.0};
         free(raw);
         free(api_t);
         return r;
+}
+
+/* What each wall costs the floor: the same start with the walls added one by one, each a
+ * median over `rounds`, printed with its increase over the row before. */
+static void bench_walls(const char *rootfs, unsigned rounds) {
+        static const struct {
+                const char *what;
+                unsigned walls;
+        } steps[] = {
+            {"namespaces alone (pid, mount, uts, ipc, net)", 0},
+            {"+ capabilities cut, no_new_privs", WALL_CAPS},
+            {"+ seccomp (Docker's profile, via libseccomp)", WALL_CAPS | WALL_SECCOMP},
+            {"+ cgroup namespace", WALL_CAPS | WALL_SECCOMP | WALL_CGROUPNS},
+            {"+ /sys read-only, fresh /proc, masked paths", WALLS_DEFAULT},
+            {"+ rootfs: pivot, fresh /dev and /sys, cgroupfs", WALLS_DEFAULT | WALL_ROOTFS},
+            {"+ user namespace (65536 ids)", WALLS_DEFAULT | WALL_ROOTFS | WALL_USERNS},
+        };
+        uint64_t *t = calloc(rounds, 8);
+        double prev = 0;
+        printf("\n%-50s %12s %12s\n", "what each wall costs the floor (median)", "start", "added");
+        for (size_t k = 0; k < ELEMENTSOF(steps); k++) {
+                if ((steps[k].walls & WALL_ROOTFS) && !rootfs)
+                        break;
+                for (unsigned i = 0; i < rounds; i++) {
+                        char name[32];
+                        snprintf(name, sizeof name, "w%zu-%u", k, i);
+                        t[i] = raw_spawn(name, rootfs, steps[k].walls);
+                        usleep(20000);
+                        raw_remove(raw_root, name);
+                }
+                double m = median_ms(t, rounds);
+                if (k == 0)
+                        printf("%-50s %9.3f ms %12s\n", steps[k].what, m, "-");
+                else
+                        printf("%-50s %9.3f ms %+9.3f ms\n", steps[k].what, m, m - prev);
+                prev = m;
+        }
+        free(t);
 }
 
 /* The peer: `crun run -d` of a bundle with the same namespaces and limits (bench/run.sh
@@ -533,16 +556,17 @@ int main(int argc, char **argv) {
         }
         api_init();
 
-        Row rows[9];
+        Row rows[10];
+        const char *bundle = getenv("CRUN_BUNDLE"), *rootfs = getenv("BENCH_ROOTFS");
+        unsigned srounds = rounds > 30 ? 30 : rounds;
         rows[0] = bench_create(rounds);
         bench_freeze(1, rounds, &rows[1], &rows[2]);
         bench_freeze(1000, rounds > 20 ? 20 : rounds, &rows[3], &rows[4]);
         rows[5] = bench_health(rounds);
         rows[6] = bench_fsync(rounds);
-        rows[7] = bench_spawn(rounds > 30 ? 30 : rounds);
-        const char *bundle = getenv("CRUN_BUNDLE");
-        rows[8] = bundle ? bench_crun(bundle, rounds > 30 ? 30 : rounds) : (Row){NULL, 0, 0, 0};
-        raw_remove(raw_root, NULL);
+        rows[7] = bench_spawn("start, default walls, host's filesystem", NULL, srounds);
+        rows[8] = rootfs ? bench_spawn("start, default walls, busybox rootfs", rootfs, srounds) : (Row){NULL, 0, 0, 0};
+        rows[9] = bundle ? bench_crun(bundle, srounds) : (Row){NULL, 0, 0, 0};
 
         printf("\n%-46s %12s %14s %8s %8s\n", "operation (median)", "raw cgroupfs", "cgwarden API", "ratio", "target");
         for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
@@ -557,12 +581,18 @@ int main(int argc, char **argv) {
                        ratio, "<= ", rows[i].target, ratio <= rows[i].target ? "" : "  (missed)");
         }
         printf("(%u rounds; 1000-process rows %u rounds; API over the unix socket with one kept-alive connection;\n"
-               " create includes the daemon's synchronous=FULL SQLite commit; the process start is two requests,\n"
-               " create with limits + start, timed until the exec; crun %s)\n",
-               rounds, rounds > 20 ? 20 : rounds, rows[8].what ? "measured" : "not installed here");
-        if (rows[8].what)
-                printf("cgwarden's start is %.1fx faster than crun's (target >= 5x)\n",
-                       rows[8].api_ms / rows[7].api_ms);
+               " create includes the daemon's synchronous=FULL SQLite commit; a start is two requests, create with\n"
+               " limits + start, timed until the exec; its floor does the same walls in-process (bench/walls.c);\n"
+               " crun %s)\n",
+               rounds, rounds > 20 ? 20 : rounds,
+               rows[9].what ? "with Docker's capabilities, seccomp allowlist, no_new_privs, masked paths and a cgroup "
+                              "namespace, in the same busybox rootfs"
+                            : "not installed here");
+        if (rows[9].what && rows[8].what)
+                printf("cgwarden's start in a rootfs is %.1fx faster than crun's (target >= 5x)\n",
+                       rows[9].api_ms / rows[8].api_ms);
+        bench_walls(rootfs, srounds);
+        raw_remove(raw_root, NULL);
         curl_easy_cleanup(curl);
         return 0;
 }

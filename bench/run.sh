@@ -34,15 +34,25 @@ trap cleanup EXIT
 PID=$!
 for _ in $(seq 100); do [ -S "$TMP/sock" ] && break; sleep 0.05; done
 [ -S "$TMP/sock" ] || { cat "$TMP/log"; exit 1; }
-# The peer, where installed: a busybox bundle for crun with the same five namespaces and the
-# same memory and cpu limits, its cgroup under our own per-run parent.
-if command -v crun >/dev/null && [ -x /bin/busybox ]; then
+# A busybox rootfs for the starts in a rootfs (ours, the floor's and crun's).
+if [ -x /bin/busybox ]; then
 	mkdir -p "$TMP/bundle/rootfs/bin"
 	cp /bin/busybox "$TMP/bundle/rootfs/bin/" && ln -s busybox "$TMP/bundle/rootfs/bin/true"
+	export BENCH_ROOTFS=$TMP/bundle/rootfs
+fi
+# The peer (make bench installs Debian's crun): the same rootfs, five namespaces and limits,
+# and the same walls as our default: crun spec's config already drops capabilities, sets
+# no_new_privs and masks paths; to it come a cgroup namespace and Docker's seccomp allowlist
+# (the unconditional names of init/seccomp.c, default EPERM), its cgroup under our parent.
+if command -v crun >/dev/null && [ -n "${BENCH_ROOTFS:-}" ]; then
 	(cd "$TMP/bundle" && crun spec)
+	names=$(sed -n '/^static const char \*const allowed\[\]/,/^};/p' init/seccomp.c | grep -o '"[a-z0-9_]*"' | paste -sd,)
+	seccomp="\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 1, \"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_X86\", \"SCMP_ARCH_X32\"], \"syscalls\": [{\"names\": [$names, \"clone\", \"socket\", \"personality\", \"arch_prctl\", \"ptrace\"], \"action\": \"SCMP_ACT_ALLOW\"}]},"
 	sed -i -e 's/"terminal": true/"terminal": false/' -e 's/^\(\t*\)"sh"$/\1"\/bin\/true"/' \
 		-e "s|\"resources\": {|\"resources\": {\"memory\": {\"limit\": 268435456}, \"cpu\": {\"quota\": 50000, \"period\": 100000},|" \
-		-e "s|\"linux\": {|\"linux\": {\"cgroupsPath\": \"/$PEER/c\",|" "$TMP/bundle/config.json"
+		-e "s|\"linux\": {|\"linux\": {$seccomp \"cgroupsPath\": \"/$PEER/c\",|" \
+		-e 's|{\s*"type": "mount"\s*}|{"type": "mount"}, {"type": "cgroup"}|' "$TMP/bundle/config.json"
+	grep -q '"type": "cgroup"' "$TMP/bundle/config.json" || sed -i 's|"type": "mount"|"type": "mount"}, {"type": "cgroup"|' "$TMP/bundle/config.json"
 	export CRUN_BUNDLE=$TMP/bundle
 fi
 # crun 1.8 refuses a hybrid host whose cgroup2 mount offers a controller (PERFORMANCE.md):
@@ -83,7 +93,7 @@ if [ -x /lib/systemd/systemd ] && command -v systemd-run >/dev/null && [ ! -f /s
 		# The database on disk, as on a real host (the sandbox's /tmp is a tmpfs); the
 		# binaries copied in, so they are visible inside wherever the checkout is.
 		mkdir -p "$SB/bench" "$SB/bin"
-		cp "$B/cgwardend" "$B/cgwarden-bench" "$SB/bin/"
+		cp "$B/cgwardend" "$B/cgwarden-init" "$B/cgwarden-bench" "$SB/bin/"
 		"$SANDBOX" exec "$SB" sh -c '"$1/cgwardend" --driver systemd --listen none --socket "$2/sock" --db "$2/db" \
 			--root cgwarden-bench --token-file "$2/token" --state-dir "$2/state" 2>"$2/daemon.log" &
 			for _ in $(seq 100); do [ -S "$2/sock" ] && break; sleep 0.05; done

@@ -36,7 +36,7 @@ fi
 # The binaries and the tests run from a copy in the state directory, so that they are
 # visible inside wherever the checkout is.
 mkdir -p "$SB/stage/bin"
-cp "$BIN/cgwardend" "$BIN/cgwarden" "$SB/stage/bin/" && cp -r tests "$SB/stage/" ||
+cp "$BIN/cgwardend" "$BIN/cgwarden-init" "$BIN/cgwarden" "$BIN/cgwarden-attack" "$SB/stage/bin/" && cp -r tests "$SB/stage/" ||
 	{ echo "# cannot stage the binaries in $SB"; echo "0 passed, 1 failed"; exit 1; }
 DRIVER=systemd BIN=$SB/stage/bin "$SANDBOX" exec "$SB" "$SB/stage/$SUITE"
 rc=$?
