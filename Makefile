@@ -8,14 +8,13 @@ VERSION := 0.3.0
 # Debian packages a fresh Debian 12 machine needs to build, run and test.
 DEB_PACKAGES := build-essential pkg-config curl systemd util-linux dbus clang-format clang libclang-rt-14-dev qemu-system-x86 xz-utils busybox-static libcgroup-dev libsystemd-dev libsqlite3-dev \
 	libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev libseccomp-dev chromium
-PKGS := libcgroup libsystemd sqlite3 libmicrohttpd jansson libcurl
+PKGS := libcgroup libsystemd sqlite3 libmicrohttpd jansson libcurl libseccomp
 
 # Lazy on purpose: pkg-config runs only once `make deps` has installed the packages.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 CLI_LIBS = $(shell pkg-config --libs jansson libcurl)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka)
-SECCOMP_LIBS = $(shell pkg-config --libs libseccomp)
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -77,9 +76,11 @@ $(BUILD)/cgwardend: $(DAEMON_OBJ) $(BUILD)/libcgwarden.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
 
 # The first image of every started process (init/): the daemon execs it in the shim, so
-# nothing of the daemon reaches a container. libseccomp is its dependency alone.
+# nothing of the daemon reaches a container. It needs libc alone, so the release build is
+# static: no loader, no library to map, at every start (sanitizer builds cannot be static).
+INIT_STATIC := $(if $(filter 0,$(SANITIZE)),-static,)
 $(BUILD)/cgwarden-init: $(INIT_OBJ) $(BUILD)/libcgwarden.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(SECCOMP_LIBS)
+	$(CC) $(LDFLAGS) $(INIT_STATIC) -o $@ $^
 
 # The attacks the confinement suite runs inside containers: static (a busybox rootfs has no
 # libraries) and without sanitizers (it is the tenant, not our code).
@@ -92,7 +93,7 @@ $(BUILD)/cgwarden: $(CLI_OBJ) $(BUILD)/libcgwarden.a
 # The start floor does cgwarden-init's work in-process (bench/walls.c), with its modules.
 INIT_LIB_OBJ := $(filter-out $(BUILD)/obj/init/cgwarden-init.o,$(INIT_OBJ))
 $(BUILD)/cgwarden-bench: $(BUILD)/obj/bench/bench.o $(BUILD)/obj/bench/walls.o $(INIT_LIB_OBJ) $(BUILD)/libcgwarden.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(SECCOMP_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 $(BUILD)/cgwarden-bench-sampling: $(BUILD)/obj/bench/sampling.o $(BUILD)/libcgwarden.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
@@ -162,7 +163,7 @@ install: $(BUILD)/cgwardend $(BUILD)/cgwarden-init $(BUILD)/cgwarden
 # state) and store-ts.c (accounting), two connections to one database.
 lint:
 	@fail=0; for pair in libcgroup.h:lib/cg-driver-v1.c sqlite3.h:lib/store*.c microhttpd.h:daemon/http.c \
-	  curl/curl.h:cli/http-client.c systemd/sd-bus.h:lib/cg-systemd.c seccomp.h:init/seccomp.c; do \
+	  curl/curl.h:cli/http-client.c systemd/sd-bus.h:lib/cg-systemd.c seccomp.h:lib/seccomp-profile.c; do \
 	  h=$${pair%%:*}; owner=$${pair#*:}; \
 	  for f in $$(grep -l "#include <$$h>" lib/*.c lib/*.h daemon/*.c daemon/*.h cli/*.c cli/*.h init/*.c init/*.h bench/*.c 2>/dev/null); do \
 	    case "$$f" in $$owner|bench/*) ;; *) echo "lint: $$f includes <$$h>; only $$owner may"; fail=1;; esac; \

@@ -43,10 +43,10 @@ fi
 # The peer (make bench installs Debian's crun): the same rootfs, five namespaces and limits,
 # and the same walls as our default: crun spec's config already drops capabilities, sets
 # no_new_privs and masks paths; to it come a cgroup namespace and Docker's seccomp allowlist
-# (the unconditional names of init/seccomp.c, default EPERM), its cgroup under our parent.
+# (the unconditional names of lib/seccomp-profile.c, default EPERM), its cgroup under our parent.
 if command -v crun >/dev/null && [ -n "${BENCH_ROOTFS:-}" ]; then
 	(cd "$TMP/bundle" && crun spec)
-	names=$(sed -n '/^static const char \*const allowed\[\]/,/^};/p' init/seccomp.c | grep -o '"[a-z0-9_]*"' | paste -sd,)
+	names=$(sed -n '/^static const char \*const allowed\[\]/,/^};/p' lib/seccomp-profile.c | grep -o '"[a-z0-9_]*"' | paste -sd,)
 	seccomp="\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 1, \"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_X86\", \"SCMP_ARCH_X32\"], \"syscalls\": [{\"names\": [$names, \"clone\", \"socket\", \"personality\", \"arch_prctl\", \"ptrace\"], \"action\": \"SCMP_ACT_ALLOW\"}]},"
 	sed -i -e 's/"terminal": true/"terminal": false/' -e 's/^\(\t*\)"sh"$/\1"\/bin\/true"/' \
 		-e "s|\"resources\": {|\"resources\": {\"memory\": {\"limit\": 268435456}, \"cpu\": {\"quota\": 50000, \"period\": 100000},|" \

@@ -16,6 +16,7 @@
 #include "../init/mounts.h"
 #include "caps.h"
 #include "cg-util.h"
+#include "seccomp-profile.h"
 
 static void write_file(const char *path, const char *value) {
         int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -24,13 +25,17 @@ static void write_file(const char *path, const char *value) {
         close(fd);
 }
 
+/* Compiled once, as the daemon does (lib/seccomp-profile.c); only the load is per start. */
+static void *seccomp_bpf;
+static size_t seccomp_len;
+
 static _Noreturn void command(unsigned walls) {
         if (walls & WALL_CAPS) {
                 if (confine_bounding(caps_default) < 0 || confine_caps(caps_default) < 0 ||
                     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                         _exit(3);
         }
-        if ((walls & WALL_SECCOMP) && confine_seccomp(caps_default) < 0)
+        if ((walls & WALL_SECCOMP) && confine_seccomp(seccomp_bpf, seccomp_len) < 0)
                 _exit(4);
         execl("/bin/true", "true", (char *)NULL);
         _exit(127);
@@ -72,6 +77,8 @@ uint64_t walls_floor_start(char (*tasks)[4096], size_t ntasks, const char *rootf
                              ((walls & WALL_CGROUPNS) ? SPAWN_NS_CGROUP : 0) |
                              ((walls & WALL_USERNS) ? SPAWN_NS_USER : 0),
                        .caps = caps_default};
+        if (!seccomp_bpf && seccomp_profile_bpf(caps_default, &seccomp_bpf, &seccomp_len) < 0)
+                return 0;
         if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(sync, O_CLOEXEC) < 0)
                 return 0;
         uint64_t t0 = cg_now_usec(CLOCK_MONOTONIC);

@@ -10,6 +10,7 @@
 
 #include "accounting.h"
 #include "caps.h"
+#include "seccomp-profile.h"
 #include "cg-util.h"
 
 static void unlockp(pthread_mutex_t **m) {
@@ -114,6 +115,33 @@ static void *monitor(void *arg) {
         return NULL;
 }
 
+/* The filter for a capability set, compiled once (the oldest of 8 makes room). */
+static int seccomp_for(Processes *ps, uint64_t caps, const void **ret_bpf, size_t *ret_len) {
+        size_t i = 0;
+        while (i < ps->n_seccomp && ps->seccomp[i].caps != caps)
+                i++;
+        if (i == ps->n_seccomp) {
+                void *bpf;
+                size_t len;
+                int r = seccomp_profile_bpf(caps, &bpf, &len);
+                if (r < 0)
+                        return r;
+                if (ps->n_seccomp == ELEMENTSOF(ps->seccomp)) {
+                        free(ps->seccomp[0].bpf);
+                        memmove(&ps->seccomp[0], &ps->seccomp[1],
+                                sizeof ps->seccomp[0] * (ELEMENTSOF(ps->seccomp) - 1));
+                        ps->n_seccomp--;
+                }
+                i = ps->n_seccomp++;
+                ps->seccomp[i].caps = caps;
+                ps->seccomp[i].bpf = bpf;
+                ps->seccomp[i].len = len;
+        }
+        *ret_bpf = ps->seccomp[i].bpf;
+        *ret_len = ps->seccomp[i].len;
+        return 0;
+}
+
 /* cgwarden-init runs as root before anything is confined: only a binary that only root
  * can change is trusted with that. */
 static int open_init_exe(const char *path) {
@@ -172,6 +200,13 @@ int processes_init(Processes *ps, Groups *groups, const ProcessesConfig *cfg) {
                                                   : strerror(-ps->init_exe_fd));
                 return ps->init_exe_fd;
         }
+        const void *bpf;
+        size_t len;
+        int rs = seccomp_for(ps, caps_default, &bpf, &len); /* the common case, ready */
+        if (rs < 0) {
+                fprintf(stderr, "cgwardend: compiling the default seccomp filter: %s\n", strerror(-rs));
+                return rs;
+        }
         processes_reap(ps); /* what ended while we were away */
         int r = -pthread_create(&ps->monitor, NULL, monitor, ps);
         ps->monitor_started = r == 0;
@@ -184,6 +219,9 @@ void processes_done(Processes *ps) {
                 pthread_join(ps->monitor, NULL);
         cg_closep(&ps->dir_fd);
         cg_closep(&ps->init_exe_fd);
+        for (size_t i = 0; i < ps->n_seccomp; i++)
+                free(ps->seccomp[i].bpf);
+        ps->n_seccomp = 0;
 }
 
 /* A log of our own: a symlink or FIFO found under its name is refused, not followed. */
@@ -266,6 +304,12 @@ int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProce
         spec->spawn.init_exe_fd = ps->init_exe_fd;
         if (!spec->spawn.log_max_bytes)
                 spec->spawn.log_max_bytes = ps->log_max_bytes;
+        if (spec->spawn.flags & SPAWN_SECCOMP) {
+                r = seccomp_for(ps, spec->spawn.caps, &spec->spawn.seccomp_bpf, &spec->spawn.seccomp_len);
+                if (r < 0)
+                        return cg_error_set(err, r, "spawn_failed", NULL, "compiling the seccomp filter: %s",
+                                            strerror(-r));
+        }
         /* One subordinate range per process id, round the configured range. */
         spec->spawn.userns_base =
             ps->userns_first + (uint32_t)((uint64_t)pl.id % (ps->userns_count / SPAWN_USERNS_SIZE)) * SPAWN_USERNS_SIZE;

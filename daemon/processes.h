@@ -21,6 +21,14 @@ typedef struct Processes {
         /* Ids a failed start named a scope after: systemd may still hold that unit for a
          * moment, so they are not given out again (under the lock). */
         int64_t next_free_id;
+        /* Compiled seccomp filters by capability set (compiling one takes 10-15 ms), under
+         * the lock; the default set's is made at start. */
+        struct {
+                uint64_t caps;
+                void *bpf;
+                size_t len;
+        } seccomp[8];
+        size_t n_seccomp;
 } Processes;
 
 /* What a caller asked to run, already parsed and checked (api-processes.c). */

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <linux/openat2.h>
 #include <sched.h>
@@ -78,15 +79,19 @@ static _Noreturn void run_command(const SpawnSpec *s, int null_fd) {
         if (close_range(SPAWN_FD_REPORT + 1, ~0U, 0) < 0)
                 fail(SPAWN_STAGE_IDS);
         TRY(SPAWN_STAGE_CAPS, confine_bounding(s->caps));
+        /* Without no_new_privs, loading the filter takes CAP_SYS_ADMIN: load it while we still
+         * hold it, as runc does; the filter allows the set*id, capset and exec that follow. */
+        bool nnp = s->flags & SPAWN_NO_NEW_PRIVS;
+        if ((s->flags & SPAWN_SECCOMP) && !nnp)
+                TRY(SPAWN_STAGE_SECCOMP, confine_seccomp(s->seccomp_bpf, s->seccomp_len));
         if (setgroups(0, NULL) < 0 || setresgid(s->gid, s->gid, s->gid) < 0 || setresuid(s->uid, s->uid, s->uid) < 0)
                 fail(SPAWN_STAGE_IDS);
         TRY(SPAWN_STAGE_CAPS, confine_caps(s->caps));
-        if ((s->flags & SPAWN_NO_NEW_PRIVS) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 fail(SPAWN_STAGE_CAPS);
-        /* Last before the exec: the filter then only has to allow the exec itself. Without
-         * no_new_privs, loading it needs CAP_SYS_ADMIN, which the command may not have. */
-        if (s->flags & SPAWN_SECCOMP)
-                TRY(SPAWN_STAGE_SECCOMP, confine_seccomp(s->caps));
+        /* Else last before the exec: the filter then only has to allow the exec itself. */
+        if ((s->flags & SPAWN_SECCOMP) && nnp)
+                TRY(SPAWN_STAGE_SECCOMP, confine_seccomp(s->seccomp_bpf, s->seccomp_len));
         environ = (char **)s->env; /* execvp looks for PATH there */
         execvp(s->argv[0], s->argv);
         fail(SPAWN_STAGE_EXEC);

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -33,4 +35,12 @@ int confine_caps(uint64_t caps) {
                 set[i].effective = set[i].permitted = want;
         }
         return syscall(SYS_capset, &hdr, set) < 0 ? -errno : 0;
+}
+
+int confine_seccomp(const void *bpf, size_t len) {
+        struct sock_fprog prog = {.len = (unsigned short)(len / sizeof(struct sock_filter)),
+                                  .filter = (struct sock_filter *)bpf};
+        if (len == 0 || len % sizeof(struct sock_filter) || len / sizeof(struct sock_filter) > BPF_MAXINSNS)
+                return -EINVAL;
+        return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0 ? -errno : 0;
 }

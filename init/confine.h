@@ -2,6 +2,7 @@
  * sets, no_new_privs and the seccomp filter. Each returns 0 or -errno. */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Cuts the bounding set to `caps`: what any exec (a setuid binary included) can ever yield.
@@ -14,5 +15,6 @@ int confine_bounding(uint64_t caps);
  * since permitted was cleared with the change of uid. */
 int confine_caps(uint64_t caps);
 
-/* Loads Docker's default profile, adjusted for the capabilities in `caps` (seccomp.c). */
-int confine_seccomp(uint64_t caps);
+/* Loads a seccomp filter: `len` bytes of struct sock_filter, as the daemon compiled them
+ * (lib/seccomp-profile.c). Needs no_new_privs or CAP_SYS_ADMIN. */
+int confine_seccomp(const void *bpf, size_t len);

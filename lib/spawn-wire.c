@@ -11,7 +11,7 @@
 #define MAGIC      "CGWS0001"
 #define LIMIT_ARGS 4096 /* argv or env entries */
 
-enum { T_ARGV = 1, T_ENV, T_CWD, T_HOSTNAME, T_ROOTFS, T_STATUS, T_NUMBERS, T_MOUNT };
+enum { T_ARGV = 1, T_ENV, T_CWD, T_HOSTNAME, T_ROOTFS, T_STATUS, T_NUMBERS, T_MOUNT, T_SECCOMP, T_END };
 
 /* The fixed-size part, as one record. */
 typedef struct Numbers {
@@ -66,6 +66,8 @@ int spawn_wire_encode(const SpawnSpec *s, char **ret, size_t *ret_len) {
         put_str(&b, T_HOSTNAME, s->hostname);
         put_str(&b, T_ROOTFS, s->rootfs);
         put_str(&b, T_STATUS, s->status_name);
+        if (s->seccomp_bpf)
+                put(&b, T_SECCOMP, s->seccomp_bpf, s->seccomp_len);
         for (size_t i = 0; i < s->n_mounts; i++) { /* "r" or "w", the source, "\n", the target */
                 char *m = NULL;
                 if (strchr(s->mounts[i].source, '\n') || strchr(s->mounts[i].target, '\n') ||
@@ -77,6 +79,9 @@ int spawn_wire_encode(const SpawnSpec *s, char **ret, size_t *ret_len) {
                 put_str(&b, T_MOUNT, m);
                 free(m);
         }
+        /* Last, the length of all before it: a spec cut at a record's end is refused too. */
+        uint64_t total = b.len;
+        put(&b, T_END, &total, sizeof total);
         if (b.r < 0) {
                 free(b.p);
                 return b.r;
@@ -108,7 +113,7 @@ static int append(char ***v, size_t *n, char *s) {
 
 static int add_mount(SpawnWire *w, char *data) {
         char *nl = strchr(data, '\n');
-        if ((data[0] != 'r' && data[0] != 'w') || !nl || data[1] != '/' || nl[1] != '/' ||
+        if ((data[0] != 'r' && data[0] != 'w') || !nl || data[1] != '/' || nl[1] != '/' || strchr(nl + 1, '\n') ||
             w->spec.n_mounts >= SPAWN_MOUNTS_MAX)
                 return -EBADMSG;
         SpawnMount *m = realloc(w->mounts, (w->spec.n_mounts + 1) * sizeof *m);
@@ -123,7 +128,7 @@ static int add_mount(SpawnWire *w, char *data) {
 
 static int decode(SpawnWire *w, size_t len) {
         size_t off = 16, nargv = 0, nenv = 0; /* past the magic */
-        bool numbers = false;
+        bool numbers = false, end = false;
         while (off < len) {
                 uint32_t hdr[2];
                 if (len - off < 8)
@@ -133,7 +138,19 @@ static int decode(SpawnWire *w, size_t len) {
                 if (hdr[1] > len - off)
                         return -EBADMSG;
                 char *data = w->buf + off;
+                if (end) /* nothing after the end */
+                        return -EBADMSG;
                 off += hdr[1];
+                if (hdr[0] == T_END) {
+                        uint64_t total;
+                        if (hdr[1] != sizeof total)
+                                return -EBADMSG;
+                        memcpy(&total, data, sizeof total);
+                        if (total != off - 8 - sizeof total)
+                                return -EBADMSG;
+                        end = true;
+                        continue;
+                }
                 if (hdr[0] == T_NUMBERS) {
                         Numbers n;
                         if (hdr[1] != sizeof n)
@@ -150,6 +167,13 @@ static int decode(SpawnWire *w, size_t len) {
                         w->spec.userns_base = (uint32_t)n.userns_base;
                         w->spec.log_max_bytes = n.log_max_bytes;
                         numbers = true;
+                        continue;
+                }
+                if (hdr[0] == T_SECCOMP) { /* struct sock_filter[], 8 bytes each */
+                        if (hdr[1] == 0 || hdr[1] % 8 || hdr[1] > 4096 * 8)
+                                return -EBADMSG;
+                        w->spec.seccomp_bpf = data;
+                        w->spec.seccomp_len = hdr[1];
                         continue;
                 }
                 /* Every other record is one string: non-empty, NUL at its end and nowhere else. */
@@ -169,7 +193,8 @@ static int decode(SpawnWire *w, size_t len) {
                 if (r < 0)
                         return r;
         }
-        if (!numbers || nargv == 0 || !w->spec.status_name || strchr(w->spec.status_name, '/'))
+        if (!numbers || !end || nargv == 0 || !w->spec.status_name || strchr(w->spec.status_name, '/') ||
+            (w->spec.flags & SPAWN_SECCOMP) != (w->spec.seccomp_bpf ? SPAWN_SECCOMP : 0))
                 return -EBADMSG;
         if (!w->env && append(&w->env, &nenv, NULL) < 0) /* an empty environment */
                 return -ENOMEM;

@@ -32,7 +32,7 @@ typedef enum SpawnNs {
 
 /* The walls, each on unless the caller loosens it. */
 typedef enum SpawnFlags {
-        SPAWN_SECCOMP = 1 << 0,         /* Docker's default seccomp profile (init/seccomp.c) */
+        SPAWN_SECCOMP = 1 << 0,         /* Docker's default seccomp profile (seccomp-profile.h) */
         SPAWN_NO_NEW_PRIVS = 1 << 1,    /* PR_SET_NO_NEW_PRIVS before the exec */
         SPAWN_READONLY_ROOTFS = 1 << 2, /* the rootfs mounted read-only (off by default) */
 } SpawnFlags;
@@ -68,7 +68,9 @@ typedef struct SpawnSpec {
         uint32_t userns_base;     /* SPAWN_NS_USER: ids 0…65535 inside are base… outside */
         const SpawnMount *mounts; /* needs a rootfs */
         size_t n_mounts;
-        uint64_t log_max_bytes; /* per stream; past it the log is rotated once (.1) */
+        uint64_t log_max_bytes;  /* per stream; past it the log is rotated once (.1) */
+        const void *seccomp_bpf; /* SPAWN_SECCOMP: the compiled filter (seccomp-profile.h) */
+        size_t seccomp_len;
         int stdout_fd, stderr_fd;
         int status_dir_fd;       /* the shim writes "exit N …" to status_name in this directory */
         const char *status_name; /* a plain file name */

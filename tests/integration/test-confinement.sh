@@ -124,6 +124,8 @@ attack loose "{\"argv\":[\"/bin/attack\",\"whoami\"],\"cap_drop\":[\"ALL\"],\"ca
 check "cap_drop ALL + cap_add NET_ADMIN: CapEff is NET_ADMIN alone (1000)" test "$(st CapEff)" = 0000000000001000
 check "seccomp unconfined: Seccomp 0" test "$(st Seccomp)" = 0
 check "... and PROCESS says so" has '"capabilities":["NET_ADMIN"],"seccomp":"unconfined"'
+attack nonnp "{\"argv\":[\"/bin/attack\",\"whoami\"],\"no_new_privileges\":false,\"user\":\"65534\",$J_R}"
+check "no_new_privileges false: NoNewPrivs 0, the filter still loaded (before the change of user)" test "$(st NoNewPrivs) $(st Seccomp)" = "0 2"
 attack admin "{\"argv\":[\"/bin/sh\",\"-c\",\"/bin/attack whoami; mkdir -p /tmp/m && /bin/attack sysfs /dev/null\"],\"cap_add\":[\"SYS_ADMIN\"],$J_R}"
 check "cap_add SYS_ADMIN is honoured, and the filter then allows mount" bash -c '[ "$1" = 00000000a82425fb ] && grep -q "ESCAPED: mounting sysfs" <<<"$0"' "$OUT" "$(st CapEff)"
 run box '{"argv":["true"],"cap_add":["SYS_WIZARD"]}'

@@ -1,10 +1,14 @@
-/* Docker's default seccomp profile, loaded with libseccomp (the one module that includes
- * <seccomp.h>). The syscall lists are moby's profiles/seccomp/default.json (commit cd3bed80,
+/* Docker's default seccomp profile, compiled to BPF with libseccomp (the one module that
+ * includes <seccomp.h>). The syscall lists are moby's profiles/seccomp/default.json (commit cd3bed80,
  * 2026-06-30) as its default_linux.go applies it on amd64: everything below is allowed, the
  * rest fails with EPERM, some syscalls only with the capability that makes them safe, clone
  * only without namespace flags, clone3 with ENOSYS (so libc falls back to clone, which the
  * filter can inspect), socket without AF_ALG and AF_VSOCK, personality with five values. */
-#include "confine.h"
+#include "seccomp-profile.h"
+
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <errno.h>
 #include <linux/capability.h>
@@ -435,6 +439,9 @@ static const char *const since_4_8[] = {"process_vm_readv", "process_vm_writev",
 #define NS_FLAGS \
         (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
 
+/* SCMP_A0 with every field named (clang's -Wmissing-field-initializers). */
+#define ARG0(o, a, b) ((struct scmp_arg_cmp){.arg = 0, .op = (o), .datum_a = (a), .datum_b = (b)})
+
 static void seccomp_releasep(scmp_filter_ctx *ctx) {
         if (*ctx)
                 seccomp_release(*ctx);
@@ -461,26 +468,29 @@ static int add_rules(scmp_filter_ctx ctx, uint64_t caps) {
         if (r < 0)
                 return r;
         if (!(caps >> CAP_SYS_ADMIN & 1)) {
-                struct scmp_arg_cmp no_ns = SCMP_A0(SCMP_CMP_MASKED_EQ, NS_FLAGS, 0);
+                struct scmp_arg_cmp no_ns = ARG0(SCMP_CMP_MASKED_EQ, NS_FLAGS, 0);
                 r = allow(ctx, "clone", 1, &no_ns);
                 if (r >= 0)
                         r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
                 if (r < 0)
                         return r;
         }
-        const struct scmp_arg_cmp sockets[] = {SCMP_A0(SCMP_CMP_LT, AF_ALG), SCMP_A0(SCMP_CMP_EQ, AF_ALG + 1),
-                                               SCMP_A0(SCMP_CMP_GT, AF_VSOCK)};
+        const struct scmp_arg_cmp sockets[] = {ARG0(SCMP_CMP_LT, AF_ALG, 0), ARG0(SCMP_CMP_EQ, AF_ALG + 1, 0),
+                                               ARG0(SCMP_CMP_GT, AF_VSOCK, 0)};
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(sockets); i++)
                 r = allow(ctx, "socket", 1, &sockets[i]);
         const uint64_t personas[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffff};
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(personas); i++)
-                r = allow(ctx, "personality", 1, &SCMP_A0(SCMP_CMP_EQ, personas[i]));
+                r = allow(ctx, "personality", 1, &ARG0(SCMP_CMP_EQ, personas[i], 0));
         for (const char *const *x86 = (const char *const[]){"arch_prctl", "modify_ldt", NULL}; r >= 0 && *x86; x86++)
                 r = allow(ctx, *x86, 0, NULL);
         return r;
 }
 
-int confine_seccomp(uint64_t caps) {
+/* libseccomp takes 10-15 ms to generate this filter (three ABIs, ~380 syscalls): far more
+ * than the rest of a start. So it is made once per capability set, by the daemon, and the
+ * BPF handed to cgwarden-init, which only loads it. */
+int seccomp_profile_bpf(uint64_t caps, void **ret_bpf, size_t *ret_len) {
         _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
         if (!ctx)
                 return -ENOMEM;
@@ -493,5 +503,25 @@ int confine_seccomp(uint64_t caps) {
                         return r;
         }
         int r = add_rules(ctx, caps);
-        return r < 0 ? r : seccomp_load(ctx);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int fd = memfd_create("cgwarden-seccomp", MFD_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        r = seccomp_export_bpf(ctx, fd);
+        if (r < 0)
+                return r;
+        off_t len = lseek(fd, 0, SEEK_CUR);
+        if (len <= 0 || len % 8 || len > 65536 * 8)
+                return -EBADMSG;
+        void *bpf = malloc((size_t)len);
+        if (!bpf)
+                return -ENOMEM;
+        if (pread(fd, bpf, (size_t)len, 0) != len) {
+                free(bpf);
+                return -EIO;
+        }
+        *ret_bpf = bpf;
+        *ret_len = (size_t)len;
+        return 0;
 }
