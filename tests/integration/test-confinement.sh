@@ -93,7 +93,9 @@ before=$(k_mem_max box)
 if [ "$LAYOUT" = v2 ]; then inside=/sys/fs/cgroup/memory.max; else inside=/sys/fs/cgroup/memory/memory.limit_in_bytes; fi
 attack cgroup "{\"argv\":[\"/bin/attack\",\"cgroup\",\"$inside\",\"max\"],$J_R}"
 refused "mounting cgroupfs, writing the group's memory limit from inside"
-attack cgroup-host "{\"argv\":[\"$ATTACK\",\"cgroup\",\"$(gdir box memory)/$(basename "$inside")\",\"max\"]}"
+# (systemd's unit directories have backslashes in their names: escaped for JSON)
+hostfile=$(printf '%s' "$(gdir box memory)/$(basename "$inside")" | sed 's/\\/\\\\/g')
+attack cgroup-host "{\"argv\":[\"$ATTACK\",\"cgroup\",\"$hostfile\",\"max\"]}"
 refused "... the same without a rootfs, through the host's /sys/fs/cgroup"
 if [ "$LAYOUT" = v2 ]; then top=/sys/fs/cgroup/cgroup.procs; else top=/sys/fs/cgroup/memory/tasks; fi
 attack cgroup-top "{\"argv\":[\"$ATTACK\",\"cgroup\",\"$CG/$([ "$LAYOUT" = v1 ] && echo memory/)cgroup.procs\",\"0\"]}"
