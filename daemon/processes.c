@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -200,9 +201,12 @@ int processes_init(Processes *ps, Groups *groups, const ProcessesConfig *cfg) {
                                                   : strerror(-ps->init_exe_fd));
                 return ps->init_exe_fd;
         }
+        for (int cap = 0; cap < 64; cap++)
+                if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
+                        ps->caps_held |= UINT64_C(1) << cap;
         const void *bpf;
         size_t len;
-        int rs = seccomp_for(ps, caps_default, &bpf, &len); /* the common case, ready */
+        int rs = seccomp_for(ps, caps_default & ps->caps_held, &bpf, &len); /* the common case, ready */
         if (rs < 0) {
                 fprintf(stderr, "cgwardend: compiling the default seccomp filter: %s\n", strerror(-rs));
                 return rs;
@@ -304,6 +308,9 @@ int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProce
         spec->spawn.init_exe_fd = ps->init_exe_fd;
         if (!spec->spawn.log_max_bytes)
                 spec->spawn.log_max_bytes = ps->log_max_bytes;
+        /* What the daemon does not hold (a bounding set cut by whoever started it) no
+         * process of its can get: PROCESS reports the set as it will be. */
+        spec->spawn.caps &= ps->caps_held;
         if (spec->spawn.flags & SPAWN_SECCOMP) {
                 r = seccomp_for(ps, spec->spawn.caps, &spec->spawn.seccomp_bpf, &spec->spawn.seccomp_len);
                 if (r < 0)

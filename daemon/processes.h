@@ -15,6 +15,7 @@ typedef struct Processes {
         int init_exe_fd;                     /* cgwarden-init (O_PATH), checked once at start */
         uint32_t userns_first, userns_count; /* host ids that user namespaces map to */
         uint64_t log_max_bytes;
+        uint64_t caps_held; /* the daemon's own bounding set: no start can give more */
         pthread_t monitor;
         bool monitor_started;
         volatile bool stop;
