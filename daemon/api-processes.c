@@ -153,6 +153,37 @@ static int parse_bool(json_t *body, const char *key, const char *field, bool def
         return 0;
 }
 
+/* A key that is one of two words: *ret_first says which (the first when absent). */
+static int parse_choice(json_t *body, const char *key, const char *first, const char *second, bool *ret_first,
+                        CgError *err) {
+        char field[32], msg[96];
+        json_t *v = json_object_get(body, key);
+        const char *s = v ? cg_json_plain_string(v) : first;
+        if (s && (strcmp(s, first) == 0 || strcmp(s, second) == 0)) {
+                *ret_first = strcmp(s, first) == 0;
+                return 0;
+        }
+        snprintf(field, sizeof field, "/%s", key);
+        snprintf(msg, sizeof msg, "%s is \"%s\" or \"%s\"", key, first, second);
+        return bad(err, field, msg);
+}
+
+/* log_max_bytes: a byte count or a size ("16M"), at least 4096; absent leaves *ret as is. */
+static int parse_log_max(json_t *v, uint64_t *ret, CgError *err) {
+        uint64_t n = 0;
+        const char *s = json_is_string(v) ? cg_json_plain_string(v) : NULL;
+        if (!v)
+                return 0;
+        if (json_is_integer(v) && json_integer_value(v) > 0)
+                n = (uint64_t)json_integer_value(v);
+        else if (!s || cg_limits_parse_size(s, &n) < 0)
+                n = 0;
+        if (n < 4096 || n > (UINT64_C(1) << 40))
+                return bad(err, "/log_max_bytes", "log_max_bytes is a size from 4K to 1T, such as \"16M\"");
+        *ret = n;
+        return 0;
+}
+
 /* The walls, each on by default (spawn.h): what a caller may loosen, and how. */
 static int parse_walls(json_t *body, SpawnSpec *s, CgError *err) {
         uint64_t add = 0, drop = 0;
@@ -169,27 +200,16 @@ static int parse_walls(json_t *body, SpawnSpec *s, CgError *err) {
         /* As Docker: cap_drop ALL starts from nothing, and cap_add adds to what is left. */
         s->caps = (drop == caps_all ? add : (caps_default | add) & ~drop);
         s->flags = (nnp ? SPAWN_NO_NEW_PRIVS : 0) | (ro ? SPAWN_READONLY_ROOTFS : 0);
-        json_t *sc = json_object_get(body, "seccomp");
-        const char *scs = sc ? cg_json_plain_string(sc) : "default";
-        if (!scs || (strcmp(scs, "default") != 0 && strcmp(scs, "unconfined") != 0))
-                return bad(err, "/seccomp", "seccomp is \"default\" (Docker's profile) or \"unconfined\"");
-        if (strcmp(scs, "default") == 0)
-                s->flags |= SPAWN_SECCOMP;
-        json_t *lm = json_object_get(body, "log_max_bytes");
-        const char *lms = json_is_string(lm) ? cg_json_plain_string(lm) : NULL;
-        if (lm && !(json_is_integer(lm) && json_integer_value(lm) >= 4096 && json_integer_value(lm) <= (1LL << 40)) &&
-            !(lms && cg_limits_parse_size(lms, &s->log_max_bytes) >= 0 && s->log_max_bytes >= 4096))
-                return bad(err, "/log_max_bytes", "log_max_bytes is a size of at least 4096 bytes, such as \"16M\"");
-        if (json_is_integer(lm))
-                s->log_max_bytes = (uint64_t)json_integer_value(lm);
-        json_t *cg = json_object_get(body, "cgroupns");
-        const char *cgs = cg ? cg_json_plain_string(cg) : "private";
-        if (!cgs || (strcmp(cgs, "private") != 0 && strcmp(cgs, "host") != 0))
-                return bad(err, "/cgroupns", "cgroupns is \"private\" or \"host\"");
-        if (strcmp(cgs, "private") == 0)
-                s->ns |= SPAWN_NS_CGROUP;
-        else
-                s->ns &= ~(unsigned)SPAWN_NS_CGROUP;
+        bool seccomp = true, private_cgroupns = true;
+        r = parse_choice(body, "seccomp", "default", "unconfined", &seccomp, err);
+        if (r >= 0)
+                r = parse_choice(body, "cgroupns", "private", "host", &private_cgroupns, err);
+        if (r >= 0)
+                r = parse_log_max(json_object_get(body, "log_max_bytes"), &s->log_max_bytes, err);
+        if (r < 0)
+                return r;
+        s->flags |= seccomp ? SPAWN_SECCOMP : 0;
+        s->ns = private_cgroupns ? s->ns | SPAWN_NS_CGROUP : s->ns & ~(unsigned)SPAWN_NS_CGROUP;
         if (ro && !json_is_string(json_object_get(body, "rootfs")))
                 return bad(err, "/readonly_rootfs", "a read-only rootfs needs a rootfs");
         return 0;

@@ -162,17 +162,19 @@ static int attack_disk(unsigned maj, unsigned min) {
         return escaped;
 }
 
+/* A fresh mount of type at /tmp/cgw-mnt (undone at once if it worked). */
+static void try_mount(const char *what, const char *type, const char *data) {
+        mkdir("/tmp/cgw-mnt", 0700);
+        int m = mount(type, "/tmp/cgw-mnt", type, 0, data);
+        result(what, m == 0, errno);
+        if (m == 0)
+                umount2("/tmp/cgw-mnt", MNT_DETACH);
+}
+
 /* sysfs SYSCTL: mount sysfs; write a sysctl (the value it already holds). */
 static int attack_sysfs(const char *sysctl) {
-        mkdir("/tmp/cgw-mnt", 0700);
-        int m = mount("sysfs", "/tmp/cgw-mnt", "sysfs", 0, NULL);
-        result("mounting sysfs", m == 0, errno);
-        if (m == 0)
-                umount2("/tmp/cgw-mnt", MNT_DETACH);
-        m = mount("proc", "/tmp/cgw-mnt", "proc", 0, NULL);
-        result("mounting another proc", m == 0, errno);
-        if (m == 0)
-                umount2("/tmp/cgw-mnt", MNT_DETACH);
+        try_mount("mounting sysfs", "sysfs", NULL);
+        try_mount("mounting another proc", "proc", NULL);
         char value[128] = "";
         int fd = open(sysctl, O_RDONLY | O_CLOEXEC);
         ssize_t n = fd >= 0 ? read(fd, value, sizeof value - 1) : -1;
@@ -193,15 +195,8 @@ static int attack_sysfs(const char *sysctl) {
 
 /* cgroup FILE VALUE: mount a cgroup hierarchy, write a limit file, move to the top. */
 static int attack_cgroup(const char *file, const char *value) {
-        mkdir("/tmp/cgw-mnt", 0700);
-        int m = mount("cgroup", "/tmp/cgw-mnt", "cgroup", 0, "memory");
-        result("mounting cgroup v1 (memory)", m == 0, errno);
-        if (m == 0)
-                umount2("/tmp/cgw-mnt", MNT_DETACH);
-        m = mount("cgroup2", "/tmp/cgw-mnt", "cgroup2", 0, NULL);
-        result("mounting cgroup2", m == 0, errno);
-        if (m == 0)
-                umount2("/tmp/cgw-mnt", MNT_DETACH);
+        try_mount("mounting cgroup v1 (memory)", "cgroup", "memory");
+        try_mount("mounting cgroup2", "cgroup2", NULL);
         char what[512];
         int fd = open(file, O_WRONLY | O_CLOEXEC);
         snprintf(what, sizeof what, "writing %s", file);
