@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts a release cgwardend on a per-run root and a database on disk, runs cgwarden-bench
 # against it, and removes everything afterwards. Usage: bench/run.sh [BUILD_DIR] [ROUNDS]
+# (BENCH_ONLY=api: the API's rows only, without sampling, systemd and the dashboard).
 set -u
 B=${1:-build}
 ROUNDS=${2:-50}
@@ -63,6 +64,9 @@ if [ -d /sys/fs/cgroup/unified ]; then
 else
 	"$B/cgwarden-bench" --socket "$TMP/sock" --raw-root "$RAW" --api-root "$ROOT" --db-dir "$TMP" --rounds "$ROUNDS"
 fi
+
+# BENCH_ONLY=api stops here: the API's rows and the starts' floors alone, for repeated runs.
+[ "${BENCH_ONLY:-}" = api ] && exit 0
 
 # Sampling: the sampler's sweeps against a pread floor, and a second daemon at --interval 1s
 # whose CPU is measured while it samples 1000 groups (bench/sampling.c).
