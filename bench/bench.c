@@ -302,7 +302,7 @@ static void bench_walls(const char *rootfs, unsigned rounds) {
             {"+ capabilities cut, no_new_privs", WALL_CAPS},
             {"+ seccomp (Docker's profile, via libseccomp)", WALL_CAPS | WALL_SECCOMP},
             {"+ cgroup namespace", WALL_CAPS | WALL_SECCOMP | WALL_CGROUPNS},
-            {"+ /sys read-only, fresh /proc, masked paths", WALLS_DEFAULT},
+            {"+ nodev, fresh /dev, /sys ro, masked /proc", WALLS_DEFAULT},
             {"+ rootfs: pivot, fresh /dev and /sys, cgroupfs", WALLS_DEFAULT | WALL_ROOTFS},
             {"+ user namespace (65536 ids)", WALLS_DEFAULT | WALL_ROOTFS | WALL_USERNS},
         };

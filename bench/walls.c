@@ -52,14 +52,17 @@ static _Noreturn void init(const SpawnSpec *s, unsigned walls, int sync, int rea
                 _exit(5);
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 _exit(6);
-        if (s->rootfs && (mounts_host(s, &host, &stage) < 0 || mounts_bind_rootfs(s, &host, &stage) < 0))
+        if ((walls & (WALL_MOUNTS | WALL_ROOTFS)) && mounts_host(s, &host, &stage) < 0)
+                _exit(7);
+        if (s->rootfs && mounts_bind_rootfs(s, &host, &stage) < 0)
                 _exit(7);
         if ((walls & WALL_USERNS) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
                 _exit(5);
         if (s->rootfs) {
                 if (mounts_enter_rootfs(s, &host, &stage) < 0 || mounts_finish(s, &host, &stage) < 0)
                         _exit(7);
-        } else if ((walls & WALL_MOUNTS) && (mounts_protect_host(&stage) < 0 || mounts_finish(s, NULL, &stage) < 0))
+        } else if ((walls & WALL_MOUNTS) &&
+                   (mounts_protect_host(&host, &stage) < 0 || mounts_finish(s, &host, &stage) < 0))
                 _exit(8);
         pid_t p = fork();
         if (p == 0)

@@ -10,7 +10,7 @@ enum {
         WALL_CAPS = 1 << 0,     /* Docker's default capability set, no_new_privs */
         WALL_SECCOMP = 1 << 1,  /* Docker's default seccomp profile */
         WALL_CGROUPNS = 1 << 2, /* a cgroup namespace */
-        WALL_MOUNTS = 1 << 3,   /* /sys read-only, a fresh /proc with Docker's masks */
+        WALL_MOUNTS = 1 << 3,   /* every mount nodev, a fresh /dev, /sys read-only, a masked /proc */
         WALL_ROOTFS = 1 << 4,   /* pivot into rootfs, a fresh /dev and /sys, the cgroup hierarchy */
         WALL_USERNS = 1 << 5,   /* a user namespace mapping 65536 ids */
 };

@@ -143,10 +143,9 @@ static _Noreturn void setup_and_run(const SpawnSpec *s, int sync_fd, int status_
         if (s->ns & SPAWN_NS_MOUNT) {
                 if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                         fail(SPAWN_STAGE_MOUNTS);
-                if (s->rootfs) {
-                        TRY(stage, mounts_host(s, &host, &stage));
+                TRY(stage, mounts_host(s, &host, &stage));
+                if (s->rootfs)
                         TRY(stage, mounts_bind_rootfs(s, &host, &stage));
-                }
         }
         if (s->ns & SPAWN_NS_USER)
                 become_root_in_userns();
@@ -154,12 +153,12 @@ static _Noreturn void setup_and_run(const SpawnSpec *s, int sync_fd, int status_
                 if (s->rootfs)
                         TRY(stage, mounts_enter_rootfs(s, &host, &stage));
                 else
-                        TRY(stage, mounts_protect_host(&stage));
+                        TRY(stage, mounts_protect_host(&host, &stage));
         }
         if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
                 fail(SPAWN_STAGE_HOSTNAME);
         if (s->ns & SPAWN_NS_MOUNT)
-                TRY(stage, mounts_finish(s, s->rootfs ? &host : NULL, &stage));
+                TRY(stage, mounts_finish(s, &host, &stage));
         /* Nothing but the report and status pipes, stdio and /dev/null stays open: no
          * descriptor of the host (the status directory, the mount clones) reaches inside. */
         int keep[] = {fcntl(null_fd, F_DUPFD_CLOEXEC, 100), fcntl(status_fd, F_DUPFD_CLOEXEC, 100)};

@@ -89,7 +89,7 @@ int mounts_host(const SpawnSpec *s, MountsHost *h, SpawnStage *ret_stage) {
                 h->vol[i] = -1;
         for (size_t i = 0; i < ELEMENTSOF(h->dev); i++)
                 h->dev[i] = -1;
-        if (s->ns & SPAWN_NS_CGROUP) {
+        if (s->rootfs && (s->ns & SPAWN_NS_CGROUP)) {
                 CHECK(SPAWN_STAGE_SYS, statfs("/sys/fs/cgroup", &fs));
                 h->v2 = fs.f_type == CGROUP2_SUPER_MAGIC;
                 if (!h->v2)
@@ -102,6 +102,11 @@ int mounts_host(const SpawnSpec *s, MountsHost *h, SpawnStage *ret_stage) {
                 if (h->dev[i] < 0 && errno != ENOENT && errno != ENXIO)
                         return step(ret_stage, SPAWN_STAGE_DEV, -errno);
         }
+        if (s->ns & SPAWN_NS_PID)
+                CHECK(SPAWN_STAGE_PROC,
+                      h->proc = new_mount("proc", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
+        if (!s->rootfs) /* the host's /sys stays, read-only: mounts_protect_host() */
+                return 0;
         /* sysfs can be mounted only by the owner of the net namespace: in a user namespace
          * that shares the host's, bind the host's /sys instead (runc does the same). */
         if ((s->ns & SPAWN_NS_USER) && !(s->ns & SPAWN_NS_NET)) {
@@ -111,9 +116,6 @@ int mounts_host(const SpawnSpec *s, MountsHost *h, SpawnStage *ret_stage) {
                 h->sys =
                     new_mount("sysfs", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
         CHECK(SPAWN_STAGE_SYS, h->sys);
-        if (s->ns & SPAWN_NS_PID)
-                CHECK(SPAWN_STAGE_PROC,
-                      h->proc = new_mount("proc", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
         for (size_t i = 0; i < s->n_mounts; i++) {
                 struct mount_attr a = {.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
                                                    (s->mounts[i].readonly ? MOUNT_ATTR_RDONLY : 0)};
@@ -270,7 +272,15 @@ int mounts_enter_rootfs(const SpawnSpec *s, const MountsHost *h, SpawnStage *ret
         return r < 0 ? r : make_sys(s, h, ret_stage);
 }
 
-int mounts_protect_host(SpawnStage *ret_stage) {
+int mounts_protect_host(const MountsHost *h, SpawnStage *ret_stage) {
+        /* Every mount nodev, then a fresh /dev over the host's: a node made with mknod (on /tmp,
+         * say) opens nowhere, and only the bound nodes are devices at all. */
+        int r = setattr("/", AT_RECURSIVE, MOUNT_ATTR_NODEV);
+        if (r < 0)
+                return step(ret_stage, SPAWN_STAGE_DEV, r);
+        r = make_dev(h, ret_stage);
+        if (r < 0)
+                return r;
         return step(ret_stage, SPAWN_STAGE_SYS, setattr("/sys", AT_RECURSIVE, MOUNT_ATTR_RDONLY));
 }
 

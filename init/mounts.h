@@ -21,7 +21,8 @@ typedef struct MountsHost {
         int vol[SPAWN_MOUNTS_MAX]; /* clones of the volumes' sources, nosuid, nodev (ro) */
 } MountsHost;
 
-/* Reads the host's side and makes the new proc and sysfs; call before mounts_enter_rootfs. */
+/* Reads the host's side: clones of the device nodes, a new proc, and with a rootfs a new
+ * sysfs, the cgroup hierarchies and the volumes; call first, with or without a rootfs. */
 int mounts_host(const SpawnSpec *s, MountsHost *ret, SpawnStage *ret_stage);
 
 /* Binds the rootfs onto itself (nosuid, nodev), makes its missing mount points (the
@@ -35,8 +36,9 @@ int mounts_bind_rootfs(const SpawnSpec *s, const MountsHost *h, SpawnStage *ret_
  * namespace, the cgroup hierarchy read-only at /sys/fs/cgroup. */
 int mounts_enter_rootfs(const SpawnSpec *s, const MountsHost *h, SpawnStage *ret_stage);
 
-/* Without a rootfs: the host's /sys stays visible, read-only (so its cgroupfs too). */
-int mounts_protect_host(SpawnStage *ret_stage);
+/* Without a rootfs: every mount of the host's tree nodev, a fresh /dev (the same nodes as
+ * in a rootfs) over the host's, and the host's /sys read-only (so its cgroupfs too). */
+int mounts_protect_host(const MountsHost *h, SpawnStage *ret_stage);
 
 /* Mounts a fresh /proc (with a pid namespace), masks Docker's masked paths and makes its
  * read-only paths read-only; then, if asked, makes the rootfs read-only. */

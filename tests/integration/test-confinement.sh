@@ -78,9 +78,14 @@ disk=$(awk 'NR > 2 && $4 !~ /[0-9]$/ { print $1, $2; exit }' /proc/partitions)
 if [ -n "$disk" ]; then
 	attack disk "{\"argv\":[\"/bin/attack\",\"disk\",\"${disk% *}\",\"${disk#* }\"],$J_R}"
 	refused "the host disk ($disk): no node made in the container opens, no mount"
+	attack disk-host "{\"argv\":[\"$ATTACK\",\"disk\",\"${disk% *}\",\"${disk#* }\"]}"
+	refused "... the same without a rootfs: every mount is nodev inside"
 else
 	skip "the host disk: no node made in the container opens, no mount" "this machine has no block device"
+	skip "... the same without a rootfs: every mount is nodev inside" "this machine has no block device"
 fi
+attack devs '{"argv":["sh","-c","ls /dev; echo blocks=$(find /dev -type b | wc -l)"]}'
+check "without a rootfs too, /dev holds only the allowed nodes, no block device" bash -c 'grep -qx "blocks=0" <<<"$0" && grep -qx null <<<"$0" && ! grep -qx "$1" <<<"$0"' "$OUT" "$(ls /dev | grep -m1 -E '^(vd|sd|nvme|loop)')"
 
 # ---- sysfs, proc, sysctls ----
 attack sysfs "{\"argv\":[\"/bin/attack\",\"sysfs\",\"/proc/sys/vm/overcommit_ratio\"],$J_R}"
