@@ -64,6 +64,11 @@ static int read_v1(MountsHost *h) {
                                 snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", out[0] ? "," : "", tok);
                 if (!out[0] || strcmp(out, "xattr") == 0) /* a named hierarchy (name=systemd): no controller */
                         continue;
+                bool seen = false; /* a mount point mounted over (as systemd does in a sandbox) */
+                for (size_t i = 0; i < h->n_v1; i++)
+                        seen = seen || strcmp(h->v1_dir[i], mnt + 15) == 0;
+                if (seen)
+                        continue;
                 snprintf(h->v1[h->n_v1], sizeof h->v1[0], "%s", out);
                 memcpy(h->v1_dir[h->n_v1++], mnt + 15, strlen(mnt + 15) + 1);
         }

@@ -134,6 +134,20 @@ k_dir_holds() { cat "$1/cgroup.procs" $([ "$DRIVER" = systemd ] && ls -d "$1"/*.
 k_exists() { local d; for d in $(gdirs "$1"); do [ -d "$d" ] || return 1; done; }
 k_gone() { local d; for d in $(gdirs "$1"); do [ ! -d "$d" ] || return 1; done; }
 k_set_mem_max() { if [ "$LAYOUT" = v2 ]; then echo "$2" >"$(gdir "$1")/memory.max"; else echo "$2" >"$(gdir "$1")/memory.limit_in_bytes"; fi; }
+# A proportional I/O weight needs a weight file: v2 io.weight, or on v1 CFQ's blkio.weight or
+# BFQ's blkio.bfq.weight (not on a hierarchy's root). A kernel without CFQ and BFQ
+# (mq-deadline, none) has none on v1. Prints the first one found, or nothing.
+io_weight_file() {
+	local f
+	if [ "$LAYOUT" = v2 ]; then
+		for f in "$CG"/*/io.weight "$CG"/*/io.bfq.weight; do [ -f "$f" ] && { echo "$f"; return; }; done
+	else
+		for f in "$CG"/blkio/blkio.weight "$CG"/blkio/blkio.bfq.weight "$CG"/blkio/*/blkio.weight "$CG"/blkio/*/blkio.bfq.weight; do
+			[ -f "$f" ] && { echo "$f"; return; }
+		done
+	fi
+}
+NO_IO_WEIGHT="no proportional I/O weight on this host (no CFQ or BFQ: $(cat /sys/block/*/queue/scheduler 2>/dev/null | sort -u | paste -sd' '))"
 k_rmdir() { local d; for d in $(gdirs "$1"); do rmdir "$d"; done; }
 
 # Removes everything under this run's root, deepest first: thaw, kill, rmdir.

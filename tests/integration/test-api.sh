@@ -67,12 +67,8 @@ check "a group without limits" is 201
 check "no limits is an empty object" has '"limits":{}'
 
 # ---- block I/O: the same limits on both layouts, against loop devices ----
-# A proportional I/O weight needs a weight file: v2 io.weight, or on v1 CFQ's blkio.weight or
-# BFQ's blkio.bfq.weight. A kernel without CFQ and BFQ (mq-deadline, none) has none on v1.
-if [ "$LAYOUT" = v2 ]; then wfiles="$CG/$ROOTDIR/io.weight $CG/$ROOTDIR/io.bfq.weight"
-else wfiles="$CG/blkio/$ROOTDIR/blkio.weight $CG/blkio/$ROOTDIR/blkio.bfq.weight"; fi
-IO_WEIGHT=; for f in $wfiles; do [ -f "$f" ] && IO_WEIGHT=$f; done
-no_weight="no proportional I/O weight on this host (no CFQ or BFQ: $(cat /sys/block/*/queue/scheduler 2>/dev/null | sort -u | paste -sd' '))"
+IO_WEIGHT=$(io_weight_file)
+no_weight=$NO_IO_WEIGHT
 IO='"max":{"/dev/loop0":{"rbps":"10M","riops":50},"7:1":{"wiops":100}}'
 if [ -n "$IO_WEIGHT" ]; then
 	api POST /api/v1/groups "{\"name\":\"disk\",\"limits\":{\"io\":{\"weight\":300,$IO}}}"
