@@ -502,7 +502,11 @@ int seccomp_profile_bpf(uint64_t caps, void **ret_bpf, size_t *ret_len) {
                 if (r < 0 && r != -EEXIST)
                         return r;
         }
-        int r = add_rules(ctx, caps);
+        /* A binary tree of syscall numbers instead of a chain of 1000 comparisons: the kernel
+         * checks and JIT-compiles it faster at every load, and runs it faster at every call. */
+        int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+        if (r >= 0)
+                r = add_rules(ctx, caps);
         if (r < 0)
                 return r;
         _cleanup_close_ int fd = memfd_create("cgwarden-seccomp", MFD_CLOEXEC);
