@@ -166,8 +166,14 @@ static void publish(Acct *a, uint64_t now) {
 /* One sweep: read every group (no lock), then one transaction with the samples, the events
  * they showed, and a bounded step of rollup and retention. */
 static void sweep(Acct *a) {
-        /* Limits first: a drift put back now is recorded in this sweep's transaction. */
-        groups_correct_drift(a->groups);
+        /* Limits first: a drift put back now is recorded in this sweep's transaction. The
+         * first sweep after a period does it (the half-second slack keeps a 10 s interval's
+         * sweeps from skipping one for a tick's jitter). */
+        uint64_t mono = cg_now_usec(CLOCK_MONOTONIC);
+        if (mono - a->drift_checked_usec + 500000 >= ACCT_DRIFT_PERIOD_USEC) {
+                a->drift_checked_usec = mono;
+                groups_correct_drift(a->groups);
+        }
         /* What requests recorded comes first: a group's creation before its first sample's events. */
         flush_queue(a);
         uint64_t now = cg_now_usec(CLOCK_REALTIME);
