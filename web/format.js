@@ -88,7 +88,7 @@ export function securityFields(f) {
 }
 
 // PROCESS.security in a few words for the process table: "14 caps · seccomp · no new
-// privileges · userns", and the whole of it for the title. {} (a process from before 0.4): "–".
+// privileges · userns", and the whole of it for the title. {} (a process started before the walls were recorded): "–".
 export function wallsSummary(sec) {
   if (!sec || !Array.isArray(sec.capabilities)) return { text: '–', title: 'started before the walls were recorded' };
   const n = sec.capabilities.length;
