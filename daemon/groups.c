@@ -527,17 +527,9 @@ fail:
         return r;
 }
 
-/* The systemd driver on the unified hierarchy has no read-back of its properties yet: with
- * CG_APPLY_ONLY_DRIFTED it sends them all (issue 15's layout split brings the comparison). */
-static bool drift_checkable(const Groups *gs) {
-        return strcmp(gs->driver->ops->name, "systemd") != 0 || strcmp(gs->driver->layout, "unified") != 0;
-}
-
 void groups_correct_drift(Groups *gs) {
         _cleanup_free_ StoreGroup *all = NULL;
         size_t n = 0;
-        if (!drift_checkable(gs))
-                return;
         {
                 LOCKED(gs);
                 if (store_group_list(gs->store, &all, &n) < 0)

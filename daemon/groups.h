@@ -71,8 +71,8 @@ void groups_idle(Groups *gs);
 
 /* Puts back any limit the kernel no longer holds as stored (a tenant that found a way to
  * write its own, an admin by hand) and records a "drift" event naming the keys. The
- * accounting thread calls it before every sweep. Not with systemd on the unified hierarchy,
- * which cannot yet compare without rewriting. */
+ * accounting thread calls it (at most every ACCT_DRIFT_PERIOD_USEC). With the systemd
+ * driver the single-value files are compared; lists (devices, io.max) are sent again. */
 void groups_correct_drift(Groups *gs);
 
 /* Makes the kernel match the database after a start; never touches processes' membership.

@@ -83,9 +83,6 @@ static int open_unit_dir(DriverSd *d, const Units *u, size_t depth) {
         return root < 0 ? root : cg_fs_open_path_at(root, u->path.names, depth);
 }
 
-/* Unified: systemd writes AllowedCPUs= as given and the kernel quietly narrows it to the
- * parent's; refuse what the parent does not have, as the cgroupfs driver does. A slice
- * without the cpuset controller has the nearest ancestor's. */
 /* systemd accepts BlockIOWeight= where the kernel has no weight file and only logs that it
  * could not write it: refuse it here, as the cgroupfs driver does, so the API never reports
  * a weight the kernel does not apply. */
@@ -96,6 +93,9 @@ static int check_io_weight(const DriverSd *d, const CgLimits *want, CgError *err
         return 0;
 }
 
+/* Unified: systemd writes AllowedCPUs= as given and the kernel quietly narrows it to the
+ * parent's; refuse what the parent does not have, as the cgroupfs driver does. A slice
+ * without the cpuset controller has the nearest ancestor's. */
 static int check_cpuset(DriverSd *d, const Units *u, const CgLimits *want, CgError *err) {
         for (CgLimitKey k = CG_LIMIT_CPUSET_CPUS; k <= CG_LIMIT_CPUSET_MEMS; k++) {
                 const char *file = k == CG_LIMIT_CPUSET_CPUS ? "cpuset.cpus.effective" : "cpuset.mems.effective";
@@ -396,6 +396,15 @@ static int sd_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *
                 if (r < 0)
                         return r;
                 keys = (keys & ~VERIFIED_KEYS) | differ;
+                written |= differ;
+        } else if (flags & CG_APPLY_ONLY_DRIFTED) {
+                /* Unified: the single-value files compared as the cgroupfs driver would write
+                 * them; the rest (lists, io, cpuset) sent again, as on v1. */
+                _cleanup_close_ int fd = open_unit_dir(d, &u, u.path.depth);
+                if (fd < 0)
+                        return cg_error_set(err, fd, "cgroupfs_error", NULL, "opening %s: %s", u.unit, strerror(-fd));
+                uint32_t differ = cg_driver_v2_differing_at(fd, want, keys & CG_V2_SINGLE_VALUE_KEYS);
+                keys = (keys & ~CG_V2_SINGLE_VALUE_KEYS) | differ;
                 written |= differ;
         } else
                 written |= keys;

@@ -467,6 +467,19 @@ static int v2_thaw(CgDriver *drv, const CgGroupPath *g, CgError *err) {
         return r < 0 ? cg_error_set(err, r, "cgroupfs_error", NULL, "reading cgroup.events: %s", strerror(-r)) : 0;
 }
 
+uint32_t cg_driver_v2_differing_at(int fd, const CgLimits *want, uint32_t keys) {
+        uint32_t differ = 0;
+        for (CgLimitKey k = 0; k < _CG_LIMIT_COUNT; k++) {
+                V2Write w;
+                if (!(keys & CG_V2_SINGLE_VALUE_KEYS & CG_LIMIT_BIT(k)))
+                        continue;
+                /* These keys' renderings need neither the driver nor the path (only cpuset's do). */
+                if (v2_render(NULL, NULL, want, k, &w, NULL) < 0 || !v2_matches(fd, k, &w))
+                        differ |= CG_LIMIT_BIT(k);
+        }
+        return differ;
+}
+
 int cg_driver_v2_freeze_state_at(int fd, CgFreezeState *ret) {
         _cleanup_close_ int ev = openat(fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
         uint64_t want;

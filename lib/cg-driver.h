@@ -121,3 +121,14 @@ int cg_driver_v2_open(const char *root, CgDriver **ret, CgError *err);
 /* The state of the v2 group whose directory is fd: cgroup.events "frozen" (which counts a
  * frozen ancestor), and FREEZING where cgroup.freeze asks for it but it is not there yet. */
 int cg_driver_v2_freeze_state_at(int fd, CgFreezeState *ret);
+
+/* The v2 keys held in one file as one value, which another manager (systemd) writes as the
+ * cgroupfs driver would: memory.max, memory.low, memory.swap.max, cpu.max, cpu.weight, pids.max. */
+#define CG_V2_SINGLE_VALUE_KEYS                                                                                        \
+        (CG_LIMIT_BIT(CG_LIMIT_MEMORY_MAX) | CG_LIMIT_BIT(CG_LIMIT_MEMORY_RESERVATION) |                               \
+         CG_LIMIT_BIT(CG_LIMIT_MEMORY_SWAP_MAX) | CG_LIMIT_BIT(CG_LIMIT_CPU_MAX) | CG_LIMIT_BIT(CG_LIMIT_CPU_WEIGHT) | \
+         CG_LIMIT_BIT(CG_LIMIT_PIDS_MAX))
+
+/* Of those keys in `keys`, the ones whose file in the group directory at fd differs from
+ * what `want` would write there (a file that cannot be read differs). Reads only. */
+uint32_t cg_driver_v2_differing_at(int fd, const CgLimits *want, uint32_t keys);

@@ -40,22 +40,16 @@ check "a coarser step sums the same increases" within 1 "$(sum usage_usec)" "${u
 # ---- drift: a limit written behind the daemon's back is put back within a sweep ----
 api POST /api/v1/groups '{"name":"drift","limits":{"memory":{"max":"64M"},"pids":{"max":20}}}'
 check "a group whose limits a tenant will lift" is 201
-if [ "$DRIVER" = systemd ] && [ "$LAYOUT" = v2 ]; then
-	for t in "a lifted memory limit is back within the drift period (10 s)" "... pids.max too" "... recorded as a drift event naming both"; do
-		skip "$t" "the systemd driver on cgroup v2 compares limits only at start (issue 15)"
-	done
-else
-	if [ "$LAYOUT" = v2 ]; then k_set_mem_max drift max; else k_set_mem_max drift -1; fi
-	echo max >"$(gdir drift pids)/pids.max"
-	mem_back() { test "$(k_mem_max drift)" = 67108864; }
-	pids_back() { test "$(k_pids drift)" = 20; }
-	check "the test lifted both in the kernel" bash -c '[ "$0" = max ] && [ "$1" = max ]' "$(k_mem_max drift)" "$(k_pids drift)"
-	# (at --interval 1s limits are compared every 10 s: ACCT_DRIFT_PERIOD_USEC)
-	check "a lifted memory limit is back within the drift period (10 s)" poll 12 mem_back
-	check "... pids.max too" poll 2 pids_back
-	drift_event() { api GET "/api/v1/events?group=drift&type=drift"; has '"type":"drift","group":"drift","details":{"keys":["memory.max","pids.max"]}'; }
-	check "... recorded as a drift event naming both" poll 4 drift_event
-fi
+if [ "$LAYOUT" = v2 ]; then k_set_mem_max drift max; else k_set_mem_max drift -1; fi
+echo max >"$(gdir drift pids)/pids.max"
+mem_back() { test "$(k_mem_max drift)" = 67108864; }
+pids_back() { test "$(k_pids drift)" = 20; }
+check "the test lifted both in the kernel" bash -c '[ "$0" = max ] && [ "$1" = max ]' "$(k_mem_max drift)" "$(k_pids drift)"
+# (at --interval 1s limits are compared every 10 s: ACCT_DRIFT_PERIOD_USEC)
+check "a lifted memory limit is back within the drift period (10 s)" poll 12 mem_back
+check "... pids.max too" poll 2 pids_back
+drift_event() { api GET "/api/v1/events?group=drift&type=drift"; has '"type":"drift","group":"drift","details":{"keys":["memory.max","pids.max"]}'; }
+check "... recorded as a drift event naming both" poll 4 drift_event
 api DELETE /api/v1/groups/drift
 
 # ---- memory: a process holds 64 MiB for three seconds (dd blocked on a full pipe) ----
