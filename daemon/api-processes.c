@@ -185,7 +185,7 @@ static int parse_log_max(json_t *v, uint64_t *ret, CgError *err) {
 }
 
 /* The walls, each on by default (spawn.h): what a caller may loosen, and how. */
-static int parse_walls(json_t *body, SpawnSpec *s, CgError *err) {
+static int parse_walls(json_t *body, SpawnSpec *s, uint64_t *ret_added, CgError *err) {
         uint64_t add = 0, drop = 0;
         bool nnp = true, ro = false;
         int r = parse_caps(json_object_get(body, "cap_add"), "/cap_add", &add, err);
@@ -199,6 +199,7 @@ static int parse_walls(json_t *body, SpawnSpec *s, CgError *err) {
                 return r;
         /* As Docker: cap_drop ALL starts from nothing, and cap_add adds to what is left. */
         s->caps = (drop == caps_all ? add : (caps_default | add) & ~drop);
+        *ret_added = add & s->caps;
         s->flags = (nnp ? SPAWN_NO_NEW_PRIVS : 0) | (ro ? SPAWN_READONLY_ROOTFS : 0);
         bool seccomp = true, private_cgroupns = true;
         r = parse_choice(body, "seccomp", "default", "unconfined", &seccomp, err);
@@ -340,7 +341,7 @@ static int parse_spec(json_t *body, Parsed *p, CgError *err) {
                         s->ns |= one;
                 }
         }
-        int r = parse_walls(body, s, err);
+        int r = parse_walls(body, s, &p->spec.caps_added, err);
         if (r < 0)
                 return r;
         json_t *names = json_array();

@@ -288,6 +288,13 @@ int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProce
         int r = store_group_get(ps->groups->store, group, &g);
         if (r == -ENOENT)
                 return cg_error_set(err, -ENOENT, "not_found", NULL, "no such group");
+        /* A capability asked for by name that the daemon itself lacks cannot be given: refused,
+         * not a process with less than was asked. Defaults it lacks are left out (below). */
+        uint64_t missing = spec->caps_added & ~ps->caps_held;
+        if (missing)
+                return cg_error_set(err, -EOPNOTSUPP, "capability_unavailable", "/cap_add",
+                                    "%s is not in cgwardend's own bounding set, so no process of its can have it",
+                                    caps_name(__builtin_ctzll(missing)));
         /* The id is taken now (we hold the lock: nobody else inserts meanwhile), so the logs
          * and the status file have their final names from the start. */
         Placement pl = {.ps = ps, .group = group};

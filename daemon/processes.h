@@ -37,7 +37,8 @@ typedef struct ProcSpec {
         SpawnSpec spawn; /* fds and status_path are filled in by processes_start */
         char *argv_json; /* for the store */
         char *namespaces_json;
-        char *mounts_json; /* the mounts as asked, for PROCESS's "security" */
+        char *mounts_json;   /* the mounts as asked, for PROCESS's "security" */
+        uint64_t caps_added; /* asked for by name (cap_add): refused if the daemon lacks one */
 } ProcSpec;
 
 typedef struct ProcessesConfig {
