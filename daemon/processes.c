@@ -42,6 +42,22 @@ static bool shim_alive(pid_t pid, uint64_t start) {
         return spawn_start_time(pid) == start;
 }
 
+/* Before the ids were taken ahead of the start, "<id>.status" was a symlink to
+ * "<state>/processes/new-<n>.status", which the shim wrote: for a process that outlived the
+ * upgrade, its target is read, if it is a plain name in that same directory. */
+static int read_old_status(Processes *ps, const char *name, bool *ret_exited, int *ret_code, SpawnUsage *ret_usage) {
+        char target[4096], dir[3200];
+        ssize_t n = readlinkat(ps->dir_fd, name, target, sizeof target - 1);
+        if (n <= 0)
+                return -EBADMSG;
+        target[n] = '\0';
+        int len = snprintf(dir, sizeof dir, "%s/processes/", ps->state_dir);
+        const char *base = target + len;
+        if (strncmp(target, dir, (size_t)len) != 0 || strncmp(base, "new-", 4) != 0 || strchr(base, '/'))
+                return -EBADMSG;
+        return spawn_read_status(ps->dir_fd, base, ret_exited, ret_code, ret_usage);
+}
+
 /* Records how a process ended, from the shim's status file (a shim killed outright,
  * as by a forced delete, wrote none: the process was killed). */
 static void record_end(Processes *ps, const StoreProcess *p) {
@@ -51,6 +67,8 @@ static void record_end(Processes *ps, const StoreProcess *p) {
         file_name(name, sizeof name, p->id, "status");
         SpawnUsage usage = {0};
         int r = spawn_read_status(ps->dir_fd, name, &exited, &code, &usage);
+        if (r == -EBADMSG)
+                r = read_old_status(ps, name, &exited, &code, &usage);
         /* The row as it now ends, for the store and the ledger alike. */
         StoreProcess done = *p;
         done.state = r < 0 || !exited ? STORE_PROC_KILLED : STORE_PROC_EXITED;

@@ -226,9 +226,18 @@ done
 run box '{"argv":["sleep","600"]}'
 KEEP_ID=$ID
 KEEP=$(sed -n 's/.*"pid":\([0-9]*\),.*/\1/p' <<<"$BODY")
+run box '{"argv":["sh","-c","sleep 1; exit 7"]}'
+OLD_ID=$ID
 stop_daemon
 check "the process survives the daemon's stop" kill -0 "$KEEP"
+# The status file as a daemon before the walls left it: "<id>.status" a symlink to the full
+# path of "new-<n>.status", which the shim wrote.
+P=$TMP/state/processes
+for _ in $(seq 50); do [ -f "$P/$OLD_ID.status" ] && break; sleep 0.1; done
+mv "$P/$OLD_ID.status" "$P/new-12345.status" && ln -s "$P/new-12345.status" "$P/$OLD_ID.status"
 start_daemon || { finish; exit 1; }
+api GET "/api/v1/groups/box/processes/$OLD_ID"
+check "an end recorded under the old layout (a symlink to new-N.status) is still read: exit 7" has '"state":"exited","exit_code":7,'
 api GET "/api/v1/groups/box/processes/$KEEP_ID"
 check "after a restart it is still running" has '"state":"running"'
 api POST "/api/v1/groups/box/processes/$KEEP_ID/signal" '{"signal":"USR1"}'
