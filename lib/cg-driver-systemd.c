@@ -399,11 +399,11 @@ static int sd_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *
                 written |= differ;
         } else if (flags & CG_APPLY_ONLY_DRIFTED) {
                 /* Unified: the single-value files compared as the cgroupfs driver would write
-                 * them; the rest (lists, io, cpuset) sent again, as on v1. */
+                 * them; the rest (lists, io, cpuset) sent again, as on v1. A unit whose
+                 * directory is gone gets everything: systemd makes the directory again. */
                 _cleanup_close_ int fd = open_unit_dir(d, &u, u.path.depth);
-                if (fd < 0)
-                        return cg_error_set(err, fd, "cgroupfs_error", NULL, "opening %s: %s", u.unit, strerror(-fd));
-                uint32_t differ = cg_driver_v2_differing_at(fd, want, keys & CG_V2_SINGLE_VALUE_KEYS);
+                uint32_t differ = fd < 0 ? keys & CG_V2_SINGLE_VALUE_KEYS
+                                         : cg_driver_v2_differing_at(fd, want, keys & CG_V2_SINGLE_VALUE_KEYS);
                 keys = (keys & ~CG_V2_SINGLE_VALUE_KEYS) | differ;
                 written |= differ;
         } else
