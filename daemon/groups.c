@@ -546,8 +546,10 @@ void groups_correct_drift(Groups *gs) {
                 if (store_group_get(gs->store, all[i].name, &g) < 0 || chain_from(gs, &g, &c, &err) < 0 ||
                     gs->driver->ops->exists(gs->driver, &c.path) <= 0)
                         continue; /* deleted meanwhile, or gone from the kernel: reconcile's at start */
-                int r = gs->driver->ops->apply_limits(gs->driver, &c.path, &g.limits, CG_APPLY_ONLY_DRIFTED, &written,
-                                                      &err);
+                /* Only what can be compared: the systemd driver would otherwise send its lists
+                 * (devices, io.max, cpuset) again at every check; reconcile at start does. */
+                int r = gs->driver->ops->apply_limits(gs->driver, &c.path, &g.limits,
+                                                      CG_APPLY_ONLY_DRIFTED | CG_APPLY_COMPARED_ONLY, &written, &err);
                 if (r < 0)
                         fprintf(stderr, "cgwardend: drift: group %s: %s\n", g.name,
                                 err.message[0] ? err.message : strerror(-r));

@@ -395,7 +395,7 @@ static int sd_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *
                 r = d->inner->ops->apply_limits(d->inner, &u.path, &check, CG_APPLY_DRY_RUN, &differ, err);
                 if (r < 0)
                         return r;
-                keys = (keys & ~VERIFIED_KEYS) | differ;
+                keys = (flags & CG_APPLY_COMPARED_ONLY ? 0 : keys & ~VERIFIED_KEYS) | differ;
                 written |= differ;
         } else if (flags & CG_APPLY_ONLY_DRIFTED) {
                 /* Unified: the single-value files compared as the cgroupfs driver would write
@@ -404,7 +404,7 @@ static int sd_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *
                 _cleanup_close_ int fd = open_unit_dir(d, &u, u.path.depth);
                 uint32_t differ = fd < 0 ? keys & CG_V2_SINGLE_VALUE_KEYS
                                          : cg_driver_v2_differing_at(fd, want, keys & CG_V2_SINGLE_VALUE_KEYS);
-                keys = (keys & ~CG_V2_SINGLE_VALUE_KEYS) | differ;
+                keys = (flags & CG_APPLY_COMPARED_ONLY ? 0 : keys & ~CG_V2_SINGLE_VALUE_KEYS) | differ;
                 written |= differ;
         } else
                 written |= keys;

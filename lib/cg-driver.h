@@ -45,6 +45,9 @@ typedef struct CgGroupPath {
 #define CG_APPLY_ONLY_DRIFTED 1u /* read each value first and write only what differs */
 #define CG_APPLY_DRY_RUN      2u /* write nothing: *ret_written gets the keys whose files differ */
 #define CG_APPLY_IO_IOPS_ONLY 4u /* io.max: the IOPS fields only (systemd writes the rates) */
+/* With ONLY_DRIFTED: send nothing that cannot be compared first (systemd's lists: devices,
+ * io.max, cpuset), for a periodic check that must not rewrite them every time. */
+#define CG_APPLY_COMPARED_ONLY 8u
 
 #define CG_FREEZE_TIMEOUT_USEC (5 * 1000000u)
 #define CG_KILL_TIMEOUT_USEC   (5 * 1000000u)
