@@ -51,6 +51,9 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# The start floor (bench/walls.c) calls cgwarden-init's modules.
+$(BUILD)/obj/bench/walls.o: ALL_CFLAGS += -Iinit
+
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Idaemon -c $< -o $@

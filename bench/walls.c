@@ -12,8 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../init/confine.h"
-#include "../init/mounts.h"
+#include "confine.h"
+#include "mounts.h"
 #include "caps.h"
 #include "cg-util.h"
 #include "seccomp-profile.h"

@@ -34,7 +34,7 @@ typedef struct Processes {
 
 /* What a caller asked to run, already parsed and checked (api-processes.c). */
 typedef struct ProcSpec {
-        SpawnSpec spawn; /* fds and status_path are filled in by processes_start */
+        SpawnSpec spawn; /* fds, the status name, caps cut and the filter: filled in by processes_start */
         char *argv_json; /* for the store */
         char *namespaces_json;
         char *mounts_json;   /* the mounts as asked, for PROCESS's "security" */
