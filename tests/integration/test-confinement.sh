@@ -112,7 +112,7 @@ check "... and /sys/fs/cgroup holds the hierarchy, read-only" grep -q "$([ "$LAY
 
 # ---- namespaces: no way to new privileges ----
 attack ns "{\"argv\":[\"/bin/attack\",\"ns\"],$J_R}"
-refused "unshare of user, mount, net, cgroup namespaces; clone3; setns into pid 1's"
+refused "unshare of user, mount, net, cgroup namespaces; clone3; AF_ALG and AF_VSOCK sockets (EPERM); setns into pid 1's"
 
 # ---- a setuid binary ----
 attack suid "{\"argv\":[\"/bin/suid-attack\",\"whoami\"],\"user\":\"65534\",$J_R}"
