@@ -378,13 +378,22 @@ int groups_attach(Groups *gs, const char *name, pid_t pid, GroupView *ret, CgErr
         return r < 0 ? r : fill_view(gs, &g, &c.path, ret);
 }
 
-int groups_placement_fds_locked(Groups *gs, const char *name, int *ret_fds, size_t max, bool *ret_outside,
-                                CgError *err) {
+int groups_placement_fds_locked(Groups *gs, const char *name, const CgLeaf *leaf, int *ret_fds, size_t max,
+                                bool *ret_outside, CgError *err) {
         StoreGroup g;
         Chain c;
         int r = load(gs, name, &g, &c, err);
         *ret_outside = gs->driver->ops->place != NULL;
-        return r < 0 ? r : gs->driver->ops->placement_fds(gs->driver, &c.path, ret_fds, max, err);
+        return r < 0 ? r : gs->driver->ops->placement_fds(gs->driver, &c.path, leaf, ret_fds, max, err);
+}
+
+int groups_remove_leaf_locked(Groups *gs, const char *name, const char *leaf) {
+        StoreGroup g;
+        Chain c;
+        int r = load(gs, name, &g, &c, NULL);
+        if (r < 0 || !gs->driver->ops->remove_leaf)
+                return r == -ENOENT ? 0 : r;
+        return gs->driver->ops->remove_leaf(gs->driver, &c.path, leaf);
 }
 
 uint64_t groups_generation(Groups *gs) {
@@ -425,11 +434,12 @@ void groups_idle(Groups *gs) {
         gs->driver->ops->idle(gs->driver);
 }
 
-int groups_place_locked(Groups *gs, const char *name, pid_t pid, const char *tag, CgError *err) {
+int groups_place_locked(Groups *gs, const char *name, pid_t pid, const char *tag, const CgLeaf *leaf,
+                        CgError *err) {
         StoreGroup g;
         Chain c;
         int r = load(gs, name, &g, &c, err);
-        return r < 0 ? r : gs->driver->ops->place(gs->driver, &c.path, pid, tag, err);
+        return r < 0 ? r : gs->driver->ops->place(gs->driver, &c.path, pid, tag, leaf, err);
 }
 
 static int delete_locked(Groups *gs, const char *name, bool force, CgError *err) {

@@ -58,9 +58,13 @@ int groups_delete(Groups *gs, const char *name, bool force, CgError *err);
 /* How a new process gets into group `name` before it runs: the fds it writes "0" to, and
  * *ret_outside if the driver also places it from outside (groups_place_locked, with a tag
  * that names the process). Under the lock, from processes.c. */
-int groups_placement_fds_locked(Groups *gs, const char *name, int *ret_fds, size_t max, bool *ret_outside,
-                                CgError *err);
-int groups_place_locked(Groups *gs, const char *name, pid_t pid, const char *tag, CgError *err);
+int groups_placement_fds_locked(Groups *gs, const char *name, const CgLeaf *leaf, int *ret_fds, size_t max,
+                                bool *ret_outside, CgError *err);
+int groups_place_locked(Groups *gs, const char *name, pid_t pid, const char *tag, const CgLeaf *leaf,
+                        CgError *err);
+/* Removes an ended process's leaf; -EBUSY while something it left behind still runs there
+ * (the group's delete removes it then). */
+int groups_remove_leaf_locked(Groups *gs, const char *name, const char *leaf);
 /* For the sampler (sampler.h's SamplerSource): the generation, every group's name and birth,
  * and a group's directories (the caller closes them). */
 uint64_t groups_generation(Groups *gs);

@@ -12,6 +12,8 @@
 #include "accounting.h"
 #include "caps.h"
 #include "seccomp-profile.h"
+#include "cg-devices.h"
+#include "cg-fs.h"
 #include "cg-util.h"
 
 static void unlockp(pthread_mutex_t **m) {
@@ -58,6 +60,10 @@ static int read_old_status(Processes *ps, const char *name, bool *ret_exited, in
         return spawn_read_status(ps->dir_fd, base, ret_exited, ret_code, ret_usage);
 }
 
+static void leaf_name(char *buf, size_t size, int64_t id) {
+        snprintf(buf, size, CG_FS_LEAF_PREFIX "%" PRId64, id);
+}
+
 /* Records how a process ended, from the shim's status file (a shim killed outright,
  * as by a forced delete, wrote none: the process was killed). */
 static void record_end(Processes *ps, const StoreProcess *p) {
@@ -80,6 +86,11 @@ static void record_end(Processes *ps, const StoreProcess *p) {
                 fprintf(stderr, "cgwardend: recording the end of process %" PRId64 ": %s\n", p->id, strerror(-r));
         if (r >= 0)
                 acct_process_ended(ps->groups->acct, &done, &usage);
+        /* Its leaf, where it had one (a process started before leaves has none: ENOENT). */
+        leaf_name(name, sizeof name, p->id);
+        r = groups_remove_leaf_locked(ps->groups, p->group, name);
+        if (r < 0 && r != -EBUSY)
+                fprintf(stderr, "cgwardend: removing %s of group %s: %s\n", name, p->group, strerror(-r));
 }
 
 /* Whether a running process has ended; its end is recorded if so. Our own shims are
@@ -264,19 +275,20 @@ typedef struct Placement {
         Processes *ps;
         const char *group;
         int64_t id;
+        const CgLeaf *leaf; /* or NULL: the group's own device rules apply */
 } Placement;
 
 static int place_outside(void *data, pid_t shim, CgError *err) {
         Placement *pl = data;
         char tag[32];
         snprintf(tag, sizeof tag, "%" PRId64, pl->id);
-        return groups_place_locked(pl->ps->groups, pl->group, shim, tag, err);
+        return groups_place_locked(pl->ps->groups, pl->group, shim, tag, pl->leaf, err);
 }
 
 /* The walls as PROCESS reports them (the security column): what was applied, not what was
  * asked. Every string in it is one of ours (no escaping needed), but the mounts, which
  * come as JSON that jansson wrote. */
-static char *render_security(const SpawnSpec *s, const char *mounts_json) {
+static char *render_security(const SpawnSpec *s, const char *mounts_json, bool devices_default) {
         char caps[1024] = "", userns[96] = "null", *out = NULL;
         size_t len = 0;
         for (int c = 0; c < 64; c++)
@@ -290,11 +302,11 @@ static char *render_security(const SpawnSpec *s, const char *mounts_json) {
         if (asprintf(&out,
                      "{\"capabilities\":[%s],\"seccomp\":\"%s\",\"no_new_privileges\":%s,\"cgroupns\":\"%s\","
                      "\"readonly_rootfs\":%s,\"masked_paths\":%s,\"userns\":%s,\"mounts\":%s,"
-                     "\"log_max_bytes\":%" PRIu64 "}",
+                     "\"log_max_bytes\":%" PRIu64 ",\"devices\":\"%s\"}",
                      caps, s->flags & SPAWN_SECCOMP ? "default" : "unconfined",
                      s->flags & SPAWN_NO_NEW_PRIVS ? "true" : "false", s->ns & SPAWN_NS_CGROUP ? "private" : "host",
                      s->rootfs && (s->flags & SPAWN_READONLY_ROOTFS) ? "true" : "false", mnt ? "true" : "false", userns,
-                     mounts_json ? mounts_json : "[]", s->log_max_bytes) < 0)
+                     mounts_json ? mounts_json : "[]", s->log_max_bytes, devices_default ? "default" : "group") < 0)
                 return NULL;
         return out;
 }
@@ -345,13 +357,19 @@ int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProce
         /* One subordinate range per process id, round the configured range. */
         spec->spawn.userns_base =
             ps->userns_first + (uint32_t)((uint64_t)pl.id % (ps->userns_count / SPAWN_USERNS_SIZE)) * SPAWN_USERNS_SIZE;
-        _cleanup_free_ char *security = render_security(&spec->spawn, spec->mounts_json);
+        /* A leaf of its own where its device policy holds, unless the group has device rules. */
+        CgLimits devices;
+        CgLeaf leaf = {.devices = &devices};
+        leaf_name(leaf.name, sizeof leaf.name, pl.id);
+        if (cg_devices_for_process(&g.limits, &devices) > 0)
+                pl.leaf = &leaf;
+        _cleanup_free_ char *security = render_security(&spec->spawn, spec->mounts_json, pl.leaf != NULL);
         if (!security)
                 return -ENOMEM;
 
         int place_fds[_CG_CTRL_COUNT];
         bool outside = false;
-        r = groups_placement_fds_locked(ps->groups, group, place_fds, ELEMENTSOF(place_fds), &outside, err);
+        r = groups_placement_fds_locked(ps->groups, group, pl.leaf, place_fds, ELEMENTSOF(place_fds), &outside, err);
         if (r < 0)
                 return r;
         spec->spawn.place_fds = place_fds;
@@ -370,6 +388,8 @@ int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProce
                 (void)unlinkat(ps->dir_fd, name, 0);
                 file_name(name, sizeof name, pl.id, "stderr");
                 (void)unlinkat(ps->dir_fd, name, 0);
+                if (pl.leaf)
+                        (void)groups_remove_leaf_locked(ps->groups, group, leaf.name);
                 /* systemd may still hold a failed start's scope for a moment. */
                 ps->next_free_id = pl.id + 1;
                 return r;

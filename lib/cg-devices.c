@@ -102,6 +102,29 @@ int cg_device_rules_parse(const char *s, CgDeviceRule *ret, uint32_t *ret_n) {
         return 0;
 }
 
+#define RWM (CG_DEV_ACC_READ | CG_DEV_ACC_WRITE | CG_DEV_ACC_MKNOD)
+const CgDeviceRule cg_devices_process_default[] = {
+    {'c', CG_DEVICE_ANY, CG_DEVICE_ANY, CG_DEV_ACC_MKNOD}, {'b', CG_DEVICE_ANY, CG_DEVICE_ANY, CG_DEV_ACC_MKNOD},
+    {'c', 1, 3, RWM},               /* null */
+    {'c', 1, 5, RWM},               /* zero */
+    {'c', 1, 7, RWM},               /* full */
+    {'c', 1, 8, RWM},               /* random */
+    {'c', 1, 9, RWM},               /* urandom */
+    {'c', 5, 0, RWM},               /* tty */
+    {'c', 5, 2, RWM},               /* ptmx */
+    {'c', 136, CG_DEVICE_ANY, RWM}, /* pts */
+};
+const size_t cg_devices_process_default_n = sizeof cg_devices_process_default / sizeof *cg_devices_process_default;
+
+int cg_devices_for_process(const CgLimits *group, CgLimits *ret) {
+        if (group && (group->set & CG_LIMIT_BIT(CG_LIMIT_DEVICES)))
+                return 0;
+        *ret = (CgLimits){.set = CG_LIMIT_BIT(CG_LIMIT_DEVICES), .devices_policy = CG_DEVICES_DENY};
+        memcpy(ret->device_rules, cg_devices_process_default, sizeof cg_devices_process_default);
+        ret->n_device_rules = (uint32_t)cg_devices_process_default_n;
+        return 1;
+}
+
 static struct bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
         return (struct bpf_insn){.code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm};
 }

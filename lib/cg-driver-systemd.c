@@ -193,19 +193,8 @@ static int device_spec(const CgDeviceRule *rule, char type, char *buf, size_t si
         return r;
 }
 
-static int add_devices(CgUnitCall *c, const CgLimits *l, bool unified, CgError *err) {
-        if (!on(l, CG_LIMIT_DEVICES)) {
-                /* On unified, a unit left with no device settings keeps its last BPF program
-                 * (systemd stops managing it): allow everything explicitly instead. */
-                static const char *const all[2][2] = {{"char-*", "rwm"}, {"block-*", "rwm"}};
-                cg_unit_add_str(c, "DevicePolicy", "auto");
-                cg_unit_add_str_pairs(c, "DeviceAllow", NULL, 0);
-                return unified ? cg_unit_add_str_pairs(c, "DeviceAllow", all, 2) : 0;
-        }
-        if (l->devices_policy == CG_DEVICES_ALLOW && l->n_device_rules > 0)
-                return cg_error_set(err, -EOPNOTSUPP, "not_supported", "/devices/rules",
-                                    "systemd cannot deny single devices (DeviceDeny= does not exist); use policy "
-                                    "deny with the devices to allow");
+/* DevicePolicy=strict (auto under an allow policy) and one DeviceAllow per rule. */
+static int add_device_allow(CgUnitCall *c, const CgLimits *l, CgError *err) {
         char specs[CG_DEVICE_RULES_MAX * 2][64], access[CG_DEVICE_RULES_MAX * 2][4];
         const char *pairs[CG_DEVICE_RULES_MAX * 2][2];
         size_t n = 0;
@@ -238,6 +227,21 @@ static int add_devices(CgUnitCall *c, const CgLimits *l, bool unified, CgError *
         return cg_unit_add_str_pairs(c, "DeviceAllow", (const char *const(*)[2])pairs, n);
 }
 
+static int add_devices(CgUnitCall *c, const CgLimits *l, bool unified, CgError *err) {
+        if (!on(l, CG_LIMIT_DEVICES)) {
+                /* On unified, a unit left with no device settings keeps its last BPF program
+                 * (systemd stops managing it): allow everything explicitly instead. */
+                static const char *const all[2][2] = {{"char-*", "rwm"}, {"block-*", "rwm"}};
+                cg_unit_add_str(c, "DevicePolicy", "auto");
+                cg_unit_add_str_pairs(c, "DeviceAllow", NULL, 0);
+                return unified ? cg_unit_add_str_pairs(c, "DeviceAllow", all, 2) : 0;
+        }
+        if (l->devices_policy == CG_DEVICES_ALLOW && l->n_device_rules > 0)
+                return cg_error_set(err, -EOPNOTSUPP, "not_supported", "/devices/rules",
+                                    "systemd cannot deny single devices (DeviceDeny= does not exist); use policy "
+                                    "deny with the devices to allow");
+        return add_device_allow(c, l, err);
+}
 /* Rates (and on unified IOPS) per device; an empty list first removes what was there. */
 static int add_io_max(DriverSd *d, CgUnitCall *c, const CgLimits *l) {
         static const char *const v1_props[_CG_IO_FIELD_COUNT] = {
@@ -433,7 +437,10 @@ static int sd_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *
 }
 
 /* A transient scope around pid, in `slice`, started before pid runs anything. */
-static int start_scope(DriverSd *d, const char *unit, const char *slice, pid_t pid, CgError *err) {
+/* A scope around pid; with a leaf, the scope is the leaf and systemd enforces its device
+ * policy (on v1 in the devices hierarchy, which is systemd's; on v2 with its own program). */
+static int start_scope(DriverSd *d, const char *unit, const char *slice, pid_t pid, const CgLeaf *leaf,
+                       CgError *err) {
         CgUnitCall *c = NULL;
         int r = cg_unit_call_new(d->bus, true, unit, &c, err);
         if (r < 0)
@@ -443,6 +450,11 @@ static int start_scope(DriverSd *d, const char *unit, const char *slice, pid_t p
         cg_unit_add_pid(c, pid);
         /* An ended or failed scope goes away instead of waiting for reset-failed. */
         cg_unit_add_str(c, "CollectMode", "inactive-or-failed");
+        r = leaf ? add_device_allow(c, leaf->devices, err) : 0;
+        if (r < 0) {
+                cg_unit_call_free(c);
+                return r;
+        }
         return cg_unit_call_run(c, err);
 }
 
@@ -538,7 +550,8 @@ static int sd_exists(CgDriver *drv, const CgGroupPath *g) {
 }
 
 /* A new scope around pid in the group's slice, started before pid runs anything. */
-static int sd_place(CgDriver *drv, const CgGroupPath *g, pid_t pid, const char *tag, CgError *err) {
+static int sd_place(CgDriver *drv, const CgGroupPath *g, pid_t pid, const char *tag, const CgLeaf *leaf,
+                    CgError *err) {
         DriverSd *d = sdrv(drv);
         Units u;
         char scope[UNIT_MAX + 64];
@@ -546,16 +559,20 @@ static int sd_place(CgDriver *drv, const CgGroupPath *g, pid_t pid, const char *
         if (r < 0)
                 return r;
         snprintf(scope, sizeof scope, "%s-%s.scope", u.base, tag);
-        return start_scope(d, scope, u.unit, pid, err);
+        return start_scope(d, scope, u.unit, pid, leaf, err);
 }
 
-static int sd_placement_fds(CgDriver *drv, const CgGroupPath *g, int *ret_fds, size_t max, CgError *err) {
+/* The inner driver places in the hierarchies systemd leaves to us; the device policy is the
+ * scope's (sd_place). */
+static int sd_placement_fds(CgDriver *drv, const CgGroupPath *g, const CgLeaf *leaf, int *ret_fds, size_t max,
+                            CgError *err) {
+        (void)leaf;
         DriverSd *d = sdrv(drv);
         Units u;
         int r = units_of(d, g, &u, err);
         if (r < 0 || !d->inner)
                 return r;
-        return d->inner->ops->placement_fds(d->inner, &u.path, ret_fds, max, err);
+        return d->inner->ops->placement_fds(d->inner, &u.path, NULL, ret_fds, max, err);
 }
 
 static int sd_attach(CgDriver *drv, const CgGroupPath *g, pid_t pid, CgError *err) {
@@ -569,7 +586,7 @@ static int sd_attach(CgDriver *drv, const CgGroupPath *g, pid_t pid, CgError *er
                 return r;
         /* The time tells two attaches of one pid apart (a scope lingers until it is empty). */
         snprintf(tag, sizeof tag, "pid%d-%" PRIu64, (int)pid, cg_now_usec(CLOCK_MONOTONIC));
-        r = sd_place(drv, g, pid, tag, err);
+        r = sd_place(drv, g, pid, tag, NULL, err);
         if (r == -EINVAL && kill(pid, 0) < 0)
                 return cg_error_set(err, -ESRCH, "no_such_process", "/pid", "the process exited while moving it");
         if (r < 0 || !d->inner)

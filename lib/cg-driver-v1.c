@@ -504,24 +504,81 @@ static int v1_attach(CgDriver *drv, const CgGroupPath *g, pid_t pid, CgError *er
         return 0;
 }
 
-static int v1_placement_fds(CgDriver *drv, const CgGroupPath *g, int *ret_fds, size_t max, CgError *err) {
+/* rmdir of a process's leaf, in every hierarchy it could be in; gone already is fine. */
+static int v1_remove_leaf(CgDriver *drv, const CgGroupPath *g, const char *name) {
         DriverV1 *d = v1(drv);
-        size_t n = 0;
-        for (size_t i = 0; i < d->nh && n < max; i++) {
+        int ret = 0;
+        for (size_t i = 0; i < d->nh; i++) {
                 if (!d->h[i].owned)
                         continue;
                 _cleanup_close_ int fd = open_group(&d->h[i], g, false);
-                int t = fd < 0 ? fd : openat(fd, "tasks", O_WRONLY | O_CLOEXEC);
-                if (t < 0) {
-                        int r = fd < 0 ? fd : -errno;
-                        while (n > 0)
-                                close(ret_fds[--n]);
-                        return cg_error_set(err, r, "cgroupfs_error", NULL, "opening tasks in %s: %s", d->h[i].mount,
-                                            strerror(-r));
-                }
-                ret_fds[n++] = t;
+                if (fd >= 0 && unlinkat(fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && ret == 0)
+                        ret = -errno;
         }
-        return (int)n;
+        return ret;
+}
+
+/* The leaf of a new process in the devices hierarchy: made, given its deny-all policy and
+ * allowed devices, and its tasks file opened. A rule that an ancestor's policy forbids is
+ * refused by the kernel (EPERM) and left out: the ancestor's stricter policy holds anyway. */
+static int v1_open_leaf(DriverV1 *d, Hierarchy *h, const CgGroupPath *g, int gfd, const CgLeaf *leaf, CgError *err) {
+        char where[PATH_MAX];
+        describe(d, h, g, where, sizeof where);
+        if (mkdirat(gfd, leaf->name, 0755) < 0 && errno != EEXIST)
+                return cg_error_set(err, -errno, "cgroupfs_error", NULL, "mkdir %s/%s: %m", where, leaf->name);
+        _cleanup_close_ int fd = cg_fs_open_dir_at(gfd, leaf->name);
+        int r = fd < 0 ? fd : cg_fs_write_at(fd, "devices.deny", "a");
+        const char *file = "devices.deny", *value = "a";
+        char rule[64];
+        for (uint32_t i = 0; r >= 0 && i < leaf->devices->n_device_rules; i++) {
+                (void)cg_device_rule_format(&leaf->devices->device_rules[i], rule, sizeof rule);
+                file = "devices.allow";
+                value = rule;
+                r = cg_fs_write_at(fd, file, rule);
+                if (r == -EPERM)
+                        r = 0;
+        }
+        int t = r < 0 ? r : openat(fd, "tasks", O_WRONLY | O_CLOEXEC);
+        if (t < 0) {
+                r = r < 0 ? r : -errno;
+                (void)unlinkat(gfd, leaf->name, AT_REMOVEDIR);
+                return cg_error_set(err, r, "cgroupfs_error", NULL, "writing \"%s\" to %s/%s/%s: %s", value, where,
+                                    leaf->name, file, strerror(-r));
+        }
+        return t;
+}
+
+static int v1_placement_fds(CgDriver *drv, const CgGroupPath *g, const CgLeaf *leaf, int *ret_fds, size_t max,
+                            CgError *err) {
+        DriverV1 *d = v1(drv);
+        size_t n = 0;
+        int r = 0;
+        for (size_t i = 0; i < d->nh && n < max && r >= 0; i++) {
+                Hierarchy *h = &d->h[i];
+                if (!h->owned)
+                        continue;
+                _cleanup_close_ int fd = open_group(h, g, false);
+                if (fd < 0) {
+                        r = cg_error_set(err, fd, "cgroupfs_error", NULL, "opening the group in %s: %s", h->mount,
+                                         strerror(-fd));
+                } else if (leaf && (h->controllers & (1u << CG_CTRL_DEVICES))) {
+                        r = v1_open_leaf(d, h, g, fd, leaf, err);
+                } else {
+                        r = openat(fd, "tasks", O_WRONLY | O_CLOEXEC);
+                        if (r < 0)
+                                r = cg_error_set(err, -errno, "cgroupfs_error", NULL, "opening tasks in %s: %m",
+                                                 h->mount);
+                }
+                if (r >= 0)
+                        ret_fds[n++] = r;
+        }
+        if (r >= 0)
+                return (int)n;
+        while (n > 0)
+                close(ret_fds[--n]);
+        if (leaf)
+                (void)v1_remove_leaf(drv, g, leaf->name);
+        return r;
 }
 
 static int read_freezer(int fd, CgFreezeState *ret) {
@@ -688,6 +745,10 @@ static int v1_destroy(CgDriver *drv, const CgGroupPath *g, bool force, CgError *
                 if (pfd < 0)
                         return cg_error_set(err, pfd, "cgroupfs_error", NULL, "open parent in %s: %s", d->h[i].mount,
                                             strerror(-pfd));
+                /* The leaves of its processes, empty now, go first. */
+                _cleanup_close_ int fd = cg_fs_open_dir_at(pfd, g->names[g->depth - 1]);
+                if (fd >= 0)
+                        (void)cg_fs_remove_leaves_at(fd);
                 if (unlinkat(pfd, g->names[g->depth - 1], AT_REMOVEDIR) < 0 && errno != ENOENT) {
                         r = -errno;
                         if (r == -EBUSY)
@@ -727,6 +788,7 @@ static const CgDriverOps v1_ops = {
     .exists = v1_exists,
     .apply_limits = v1_apply_limits,
     .placement_fds = v1_placement_fds,
+    .remove_leaf = v1_remove_leaf,
     .attach = v1_attach,
     .freeze = v1_freeze,
     .thaw = v1_thaw,

@@ -364,15 +364,51 @@ static int v2_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *
         return 0;
 }
 
-static int v2_placement_fds(CgDriver *drv, const CgGroupPath *g, int *ret_fds, size_t max, CgError *err) {
-        _cleanup_close_ int fd = open_group(v2(drv), g);
-        int p = fd < 0 ? fd : max == 0 ? -ENOBUFS : openat(fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
-        if (p < 0) {
-                int r = fd < 0 ? fd : -errno;
-                return cg_error_set(err, r, "cgroupfs_error", NULL, "opening cgroup.procs: %s", strerror(-r));
+/* A new process's leaf: made, its device program attached (with BPF_F_ALLOW_MULTI, so the
+ * group's own program, if any, still applies) and its cgroup.procs opened. The leaf has no
+ * controllers of its own unless the group enables them for child groups: its usage is
+ * counted in the group either way (v2 files are hierarchical). */
+static int v2_open_leaf(int gfd, const CgLeaf *leaf, CgError *err) {
+        if (mkdirat(gfd, leaf->name, 0755) < 0 && errno != EEXIST)
+                return cg_error_set(err, -errno, "cgroupfs_error", NULL, "mkdir %s in the group: %m", leaf->name);
+        _cleanup_close_ int fd = cg_fs_open_dir_at(gfd, leaf->name);
+        struct bpf_insn prog[CG_DEVICES_BPF_MAX];
+        int n = cg_devices_bpf(leaf->devices, prog, ELEMENTSOF(prog));
+        bool changed;
+        int r = fd < 0 ? cg_error_set(err, fd, "cgroupfs_error", NULL, "opening %s: %s", leaf->name, strerror(-fd))
+                : n < 0 ? cg_error_set(err, n, "internal_error", NULL, "the device program does not fit")
+                        : cg_bpf_devices_set(fd, prog, (size_t)n, false, &changed, err);
+        if (r >= 0) {
+                r = openat(fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+                if (r < 0)
+                        r = cg_error_set(err, -errno, "cgroupfs_error", NULL, "opening %s/cgroup.procs: %m",
+                                         leaf->name);
         }
+        if (r < 0)
+                (void)unlinkat(gfd, leaf->name, AT_REMOVEDIR);
+        return r;
+}
+
+static int v2_placement_fds(CgDriver *drv, const CgGroupPath *g, const CgLeaf *leaf, int *ret_fds, size_t max,
+                            CgError *err) {
+        _cleanup_close_ int fd = open_group(v2(drv), g);
+        if (fd < 0 || max == 0)
+                return cg_error_set(err, fd < 0 ? fd : -ENOBUFS, "cgroupfs_error", NULL, "opening the group: %s",
+                                    strerror(fd < 0 ? -fd : ENOBUFS));
+        int p = leaf ? v2_open_leaf(fd, leaf, err) : openat(fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+        if (p == -1)
+                return cg_error_set(err, -errno, "cgroupfs_error", NULL, "opening cgroup.procs: %m");
+        if (p < 0)
+                return p;
         ret_fds[0] = p;
         return 1;
+}
+
+static int v2_remove_leaf(CgDriver *drv, const CgGroupPath *g, const char *name) {
+        _cleanup_close_ int fd = open_group(v2(drv), g);
+        if (fd < 0)
+                return fd == -ENOENT ? 0 : fd;
+        return unlinkat(fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT ? -errno : 0;
 }
 
 static int v2_attach(CgDriver *drv, const CgGroupPath *g, pid_t pid, CgError *err) {
@@ -566,6 +602,7 @@ static int v2_destroy(CgDriver *drv, const CgGroupPath *g, bool force, CgError *
                                             "processes were still in the group %u s after cgroup.kill",
                                             CG_KILL_TIMEOUT_USEC / 1000000u);
         }
+        (void)cg_fs_remove_leaves_at(fd); /* its processes' leaves, empty now */
         _cleanup_close_ int pfd = open_depth(d, g, g->depth - 1);
         if (pfd < 0)
                 return cg_error_set(err, pfd, "cgroupfs_error", NULL, "cannot open the parent: %s", strerror(-pfd));
@@ -599,6 +636,7 @@ static const CgDriverOps v2_ops = {
     .exists = v2_exists,
     .apply_limits = v2_apply_limits,
     .placement_fds = v2_placement_fds,
+    .remove_leaf = v2_remove_leaf,
     .attach = v2_attach,
     .freeze = v2_freeze,
     .thaw = v2_thaw,

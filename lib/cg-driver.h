@@ -52,6 +52,13 @@ typedef struct CgGroupPath {
 #define CG_FREEZE_TIMEOUT_USEC (5 * 1000000u)
 #define CG_KILL_TIMEOUT_USEC   (5 * 1000000u)
 
+/* A new process's own leaf below its group (cg-fs.h): its name, and the device policy
+ * (cg_devices_for_process) the driver enforces there. */
+typedef struct CgLeaf {
+        char name[32];
+        const CgLimits *devices;
+} CgLeaf;
+
 typedef struct CgDriver CgDriver;
 
 typedef struct CgDriverOps {
@@ -73,11 +80,19 @@ typedef struct CgDriverOps {
         /* Opens, for writing, the files through which a new single-threaded process puts
          * itself into the group by writing "0" (v1: tasks of each hierarchy; v2: cgroup.procs).
          * A process placing itself avoids the RCU grace period an attach from outside can
-         * wait for (PERFORMANCE.md). Returns the number of fds (O_CLOEXEC) or -errno. */
-        int (*placement_fds)(CgDriver *d, const CgGroupPath *g, int *ret_fds, size_t max, CgError *err);
+         * wait for (PERFORMANCE.md). With a leaf, first makes it and its device policy (v1:
+         * in the devices hierarchy; v2: an eBPF program) and opens its file there instead.
+         * Returns the number of fds (O_CLOEXEC) or -errno; on error no leaf is left. */
+        int (*placement_fds)(CgDriver *d, const CgGroupPath *g, const CgLeaf *leaf, int *ret_fds, size_t max,
+                             CgError *err);
         /* Puts a new process, held before its first instruction, into the group from outside
-         * (systemd: a transient scope named after tag). NULL where placement_fds do it all. */
-        int (*place)(CgDriver *d, const CgGroupPath *g, pid_t pid, const char *tag, CgError *err);
+         * (systemd: a transient scope named after tag, which with a leaf gets its device policy).
+         * NULL where placement_fds do it all. */
+        int (*place)(CgDriver *d, const CgGroupPath *g, pid_t pid, const char *tag, const CgLeaf *leaf,
+                     CgError *err);
+        /* Removes an ended process's leaf (gone already is fine). NULL where there is nothing
+         * to remove (a systemd scope goes by itself). */
+        int (*remove_leaf)(CgDriver *d, const CgGroupPath *g, const char *name);
         /* Moves a process with all its threads. -ESRCH if it does not exist. */
         int (*attach)(CgDriver *d, const CgGroupPath *g, pid_t pid, CgError *err);
         /* Return only once the kernel reports FROZEN / THAWED; -EBUSY if it does not in time. */

@@ -1,11 +1,13 @@
 #include "cg-fs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cg-util.h"
@@ -90,7 +92,8 @@ static int cmp_pid(const void *a, const void *b) {
         return (x > y) - (x < y);
 }
 
-int cg_fs_read_pids_at(int fd, pid_t **ret, size_t *ret_n) {
+/* Appends the pids in fd's cgroup.procs to *pids. */
+static int append_pids(int fd, pid_t **pids, size_t *n, size_t *cap) {
         _cleanup_close_ int pfd = openat(fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
         if (pfd < 0)
                 return -errno;
@@ -98,26 +101,86 @@ int cg_fs_read_pids_at(int fd, pid_t **ret, size_t *ret_n) {
         if (!f)
                 return -errno;
         TAKE_FD(pfd);
-        pid_t *pids = NULL;
-        size_t n = 0, cap = 0;
         long v;
         while (fscanf(f, "%ld", &v) == 1) {
-                if (n == cap) {
-                        cap = cap ? cap * 2 : 16;
-                        pid_t *np = realloc(pids, cap * sizeof *pids);
+                if (*n == *cap) {
+                        size_t c = *cap ? *cap * 2 : 16;
+                        pid_t *np = realloc(*pids, c * sizeof *np);
                         if (!np) {
-                                free(pids);
                                 fclose(f);
                                 return -ENOMEM;
                         }
-                        pids = np;
+                        *pids = np;
+                        *cap = c;
                 }
-                pids[n++] = (pid_t)v;
+                (*pids)[(*n)++] = (pid_t)v;
         }
         fclose(f);
-        if (n > 1)
-                qsort(pids, n, sizeof *pids, cmp_pid);
-        *ret = pids;
-        *ret_n = n;
         return 0;
+}
+
+/* Calls fn on each process leaf below fd. kernfs counts 2 + one link per subdirectory, so a
+ * group without any costs one fstat. */
+static int each_leaf(int fd, int (*fn)(int fd, const char *name, void *data), void *data) {
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_nlink <= 2)
+                return 0;
+        int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        DIR *d = dup < 0 ? NULL : fdopendir(dup);
+        if (!d) {
+                int r = -errno;
+                if (dup >= 0)
+                        close(dup);
+                return r;
+        }
+        int r = 0;
+        for (struct dirent *e; r >= 0 && (e = readdir(d));)
+                if (e->d_type == DT_DIR && cg_fs_is_leaf_name(e->d_name))
+                        r = fn(dirfd(d), e->d_name, data);
+        closedir(d);
+        return r;
+}
+
+typedef struct PidList {
+        pid_t *pids;
+        size_t n, cap;
+} PidList;
+
+static int append_leaf_pids(int dfd, const char *name, void *data) {
+        PidList *l = data;
+        _cleanup_close_ int fd = cg_fs_open_dir_at(dfd, name);
+        if (fd == -ENOENT) /* removed meanwhile */
+                return 0;
+        return fd < 0 ? fd : append_pids(fd, &l->pids, &l->n, &l->cap);
+}
+
+int cg_fs_read_pids_at(int fd, pid_t **ret, size_t *ret_n) {
+        PidList l = {0};
+        int r = append_pids(fd, &l.pids, &l.n, &l.cap);
+        if (r >= 0)
+                r = each_leaf(fd, append_leaf_pids, &l);
+        if (r < 0) {
+                free(l.pids);
+                return r;
+        }
+        if (l.n > 1)
+                qsort(l.pids, l.n, sizeof *l.pids, cmp_pid);
+        *ret = l.pids;
+        *ret_n = l.n;
+        return 0;
+}
+
+bool cg_fs_is_leaf_name(const char *name) {
+        return strncmp(name, CG_FS_LEAF_PREFIX, strlen(CG_FS_LEAF_PREFIX)) == 0;
+}
+
+static int remove_leaf(int dfd, const char *name, void *data) {
+        (void)data;
+        return unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+int cg_fs_remove_leaves_at(int fd) {
+        return each_leaf(fd, remove_leaf, NULL);
 }

@@ -1,6 +1,7 @@
 /* The only raw cgroupfs I/O: directory fds, one-shot reads and single-write attributes. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -23,5 +24,15 @@ int cg_fs_read_u64_at(int dirfd, const char *file, uint64_t *ret);
  * Returns 0, -errno, or -EIO on a short write. */
 int cg_fs_write_at(int dirfd, const char *file, const char *value);
 
-/* The pids in dirfd's cgroup.procs, sorted. Caller frees *ret (NULL when empty). */
+/* A process's leaf: a directory of its own below its group, where its device policy is
+ * enforced (runc and crun give each container a cgroup of its own for the same reason). Its
+ * name, ".proc-ID", starts with '.', which no group name can (cg-name.h). */
+#define CG_FS_LEAF_PREFIX ".proc-"
+bool cg_fs_is_leaf_name(const char *name);
+
+/* The pids in dirfd's cgroup.procs and in its leaves', sorted. Caller frees *ret (NULL when
+ * empty). */
 int cg_fs_read_pids_at(int dirfd, pid_t **ret, size_t *ret_n);
+
+/* Removes the (empty) leaves below dirfd: 0 or the first -errno (-EBUSY: one holds a process). */
+int cg_fs_remove_leaves_at(int dirfd);

@@ -163,6 +163,44 @@ static int attack_disk(unsigned maj, unsigned min) {
         return escaped;
 }
 
+/* devnode DIR b|c MAJ MIN: on a tmpfs of its own at DIR/cgw-dev, mounted without nodev
+ * (which takes CAP_SYS_ADMIN), make the node and open it (read-only, nothing read): only
+ * the device policy stands in the way. A node of /dev/null made the same way must open, or
+ * the try proves nothing (exit 3). */
+static int attack_devnode(const char *dir, char type, unsigned maj, unsigned min) {
+        char mnt[512], node[600], null[600], what[700];
+        snprintf(mnt, sizeof mnt, "%s/cgw-dev", dir);
+        snprintf(node, sizeof node, "%s/node", mnt);
+        snprintf(null, sizeof null, "%s/null", mnt);
+        mkdir(mnt, 0700);
+        if (mount("tmpfs", mnt, "tmpfs", MS_NOSUID, "mode=0700") < 0) {
+                printf("inconclusive: mounting a tmpfs at %s: %s\n", mnt, strerror(errno));
+                rmdir(mnt);
+                return 3;
+        }
+        int fd = mknod(null, S_IFCHR | 0600, makedev(1, 3)) < 0 ? -1 : open(null, O_RDWR | O_CLOEXEC);
+        if (fd < 0) {
+                printf("inconclusive: a node of /dev/null on it does not open: %s\n", strerror(errno));
+                umount2(mnt, MNT_DETACH);
+                rmdir(mnt);
+                return 3;
+        }
+        close(fd);
+        printf("control: a node of /dev/null on a tmpfs without nodev opens\n");
+        snprintf(what, sizeof what, "opening a node of %c %u:%u", type, maj, min);
+        if (mknod(node, (type == 'b' ? S_IFBLK : S_IFCHR) | 0600, makedev(maj, min)) < 0)
+                result(what, 0, errno);
+        else {
+                fd = open(node, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+                result(what, fd >= 0, errno);
+                if (fd >= 0)
+                        close(fd);
+        }
+        umount2(mnt, MNT_DETACH);
+        rmdir(mnt);
+        return escaped;
+}
+
 /* A fresh mount of type at /tmp/cgw-mnt (undone at once if it worked). */
 static void try_mount(const char *what, const char *type, const char *data) {
         mkdir("/tmp/cgw-mnt", 0700);
@@ -273,6 +311,8 @@ int main(int argc, char **argv) {
                 return attack_ptrace(atoi(argv[2]));
         if (!strcmp(c, "disk") && argc == 4)
                 return attack_disk((unsigned)atoi(argv[2]), (unsigned)atoi(argv[3]));
+        if (!strcmp(c, "devnode") && argc == 6 && (argv[3][0] == 'b' || argv[3][0] == 'c'))
+                return attack_devnode(argv[2], argv[3][0], (unsigned)atoi(argv[4]), (unsigned)atoi(argv[5]));
         if (!strcmp(c, "sysfs") && argc == 3)
                 return attack_sysfs(argv[2]);
         if (!strcmp(c, "cgroup") && argc == 4)
@@ -282,6 +322,7 @@ int main(int argc, char **argv) {
         if (!strcmp(c, "whoami") && argc == 2)
                 return whoami();
         fprintf(stderr, "usage: cgwarden-attack fds MARKER TEXT | mem PID TOKEN | ptrace PID | disk MAJ MIN |\n"
+                        "       devnode DIR b|c MAJ MIN |\n"
                         "       sysfs SYSCTL | cgroup FILE VALUE | ns | whoami\n");
         return 2;
 }

@@ -54,6 +54,8 @@ ok() {
 # check "name" command...: passes when the command succeeds
 check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok 0 "$name"; else ok 1 "$name"; fi; }
 skip() { N=$((N + 1)); SKIP=$((SKIP + 1)); echo "ok $N - $1 # SKIP $2"; }
+# poll SECONDS CMD...: until CMD succeeds
+poll() { local t=$1 i; shift; for i in $(seq $((t * 10))); do "$@" && return 0; sleep 0.1; done; return 1; }
 # only LAYOUT "name" command...: a check that means something on one layout only
 only() { local layout=$1 name=$2; shift 2; if [ "$LAYOUT" = "$layout" ]; then check "$name" "$@"; else skip "$name" "not on cgroup $LAYOUT"; fi; }
 

@@ -14,8 +14,6 @@ gmax1() { grep -o "\"$1\":{\"min\":[0-9]*,\"avg\":[0-9]*,\"max\":[0-9]*" <<<"$BO
 # within PCT A B: A is within PCT % of B
 within() { awk -v p="$1" -v a="$2" -v b="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d * 100 <= p * b) }'; }
 k_cpu_usec() { if [ "$LAYOUT" = v2 ]; then kf "$1" - cpu.stat | sed -n 's/^usage_usec //p'; else echo $(($(kf "$1" cpuacct cpuacct.usage) / 1000)); fi; }
-# poll SECONDS CMD...: until CMD succeeds
-poll() { local t=$1 i; shift; for i in $(seq $((t * 10))); do "$@" && return 0; sleep 0.1; done; return 1; }
 BURN='end=$(($(date +%s) + 2)); while [ $(date +%s) -lt $end ]; do :; done'
 
 start_daemon --interval 1s || exit 1

@@ -87,6 +87,71 @@ fi
 attack devs '{"argv":["sh","-c","ls /dev; echo blocks=$(find /dev -type b | wc -l)"]}'
 check "without a rootfs too, /dev holds only the allowed nodes, no block device" bash -c 'grep -qx "blocks=0" <<<"$0" && grep -qx null <<<"$0" && ! grep -qx "$1" <<<"$0"' "$OUT" "$(ls /dev | grep -m1 -E '^(vd|sd|nvme|loop)')"
 
+# ---- devices: a process's own policy (runc's default list), unless its group has rules ----
+# With CAP_SYS_ADMIN the attacker mounts a tmpfs without nodev, so that only the device
+# policy stands between a node it makes and the device (a /dev/null node must open there).
+held=$(awk '/^CapBnd:/ { print $2 }' "/proc/$DAEMON_PID/status")
+devnode() { # NAME DIR TYPE MAJ MIN [JSON fields]
+	local argv="\"$ATTACK\""
+	[ "$2" = /tmp ] && argv='"/bin/attack"'
+	attack "$1" "{\"argv\":[$argv,\"devnode\",\"$2\",\"$3\",\"$4\",\"$5\"],\"cap_add\":[\"SYS_ADMIN\"]${6:-}}"
+}
+# The device: a misc device not in the list whose open checks nothing but the device policy
+# (loop-control, fuse or tun; opened read-only, nothing done with it). Some machines refuse
+# them to everyone (a device cgroup above ours): the test's own shell tries each first.
+misc=
+for m in "10 237" "10 229" "10 200"; do
+	unshare -m "$ATTACK" devnode "$TMP" c $m >/dev/null 2>&1
+	[ $? = 1 ] && { misc=$m; break; }
+done
+T_DEV=("a node of c ${misc:-10:*} (a misc device, not in the list) does not open: the device policy refuses it (EPERM), where a /dev/null node opens"
+	"... the same without a rootfs"
+	"in a group with its own device policy (allow), that policy is the process's: the node opens")
+if ! (((0x$held >> 21) & 1)); then
+	for t in "${T_DEV[@]}"; do skip "$t" "cgwardend does not hold CAP_SYS_ADMIN here (bounding set $held)"; done
+elif [ -z "$misc" ]; then
+	for t in "${T_DEV[@]}"; do skip "$t" "no node of loop-control, fuse or tun opens on this host, even outside"; done
+else
+	devnode misc /tmp c $misc ",$J_R"
+	refused "${T_DEV[0]}"
+	devnode misc-host "$TMP" c $misc
+	refused "${T_DEV[1]}"
+	api POST /api/v1/groups '{"name":"devopen","limits":{"devices":{"policy":"allow","rules":[]}}}'
+	run devopen "{\"argv\":[\"/bin/attack\",\"devnode\",\"/tmp\",\"c\",\"${misc% *}\",\"${misc#* }\"],\"cap_add\":[\"SYS_ADMIN\"],$J_R}"
+	wait_end devopen "$ID"
+	check "${T_DEV[2]}" bash -c '[[ $0 == *"\"devices\":\"group\""* && $0 == *"\"exit_code\":1,"* ]]' "$BODY"
+	api DELETE /api/v1/groups/devopen
+fi
+if [ -n "$disk" ] && (((0x$held >> 21) & 1)); then
+	devnode devdisk /tmp b ${disk% *} ${disk#* } ",$J_R"
+	refused "a node of the host disk ($disk) does not open either"
+else
+	skip "a node of the host disk does not open either" "no block device, or no CAP_SYS_ADMIN to give"
+fi
+# From outside: the process sits in a leaf of its own below the group (cgroupfs) or in its
+# scope (systemd), which holds the policy; the leaf goes when the process ends.
+run box '{"argv":["sleep","60"]}'
+check "PROCESS reports the default device policy" has '"devices":"default"'
+spid=$(sed -n 's/.*"pid":\([0-9]*\),.*/\1/p' <<<"$BODY")
+if [ "$LAYOUT" = v2 ]; then cgline=$(grep '^0::' "/proc/$spid/cgroup"); else cgline=$(grep ':devices:' "/proc/$spid/cgroup"); fi
+if [ "$DRIVER" = systemd ]; then
+	scope=$(basename "${cgline##*:}")
+	check "its own scope ($scope) has DevicePolicy=strict" bash -c '[[ $0 == *.scope ]] && [ "$(systemctl show -p DevicePolicy --value "$0")" = strict ]' "$scope"
+	check "... and DeviceAllow runc's default list" bash -c 'a=$(systemctl show -p DeviceAllow --value "$0"); [[ $a == *"/dev/char/1:3 rwm"* && $a == *"char-pts rwm"* && $a == *"block-* m"* ]]' "$scope"
+	leafdir=
+else
+	leafdir=$(gdir box devices)/.proc-$ID
+	check "it sits in its own leaf, $(grel box)/.proc-$ID" test "${cgline#*:*:}" = "/$(grel box)/.proc-$ID"
+	only v1 "... whose devices.list is the default list" test "$(cat "$leafdir/devices.list" 2>&1 | tr '\n' ,)" = "c *:* m,b *:* m,c 1:3 rwm,c 1:5 rwm,c 1:7 rwm,c 1:8 rwm,c 1:9 rwm,c 5:0 rwm,c 5:2 rwm,c 136:* rwm,"
+	only v2 "... with a device program of its own" bash -c 'command -v bpftool >/dev/null || exit 0; bpftool cgroup show "$0" | grep -q cgroup_device' "$leafdir"
+fi
+api GET /api/v1/groups/box
+check "the group lists the process as its own (pids)" has "$spid"
+api POST "/api/v1/groups/box/processes/$ID/signal" '{"signal":"KILL"}'
+wait_end box "$ID"
+leaf_gone() { [ -z "$leafdir" ] || [ ! -e "$leafdir" ]; }
+check "when it ends, its leaf is removed" poll 5 leaf_gone
+
 # ---- sysfs, proc, sysctls ----
 attack sysfs "{\"argv\":[\"/bin/attack\",\"sysfs\",\"/proc/sys/vm/overcommit_ratio\"],$J_R}"
 refused "mounting sysfs or proc, writing a sysctl (the value it holds)"

@@ -82,11 +82,31 @@ static void program(void **state) {
         assert_int_equal(cg_devices_bpf(&l, p, 20), -E2BIG);
 }
 
+/* A process's own policy: runc's default list under deny, unless its group has rules. */
+static void process_default(void **state) {
+        (void)state;
+        CgLimits group = {0}, l;
+        char text[1024];
+        assert_int_equal(cg_devices_for_process(&group, &l), 1);
+        assert_int_equal(l.devices_policy, CG_DEVICES_DENY);
+        assert_true(l.set & CG_LIMIT_BIT(CG_LIMIT_DEVICES));
+        assert_true(cg_device_rules_format(l.device_rules, l.n_device_rules, text, sizeof text) > 0);
+        assert_string_equal(text, "c *:* m\nb *:* m\nc 1:3 rwm\nc 1:5 rwm\nc 1:7 rwm\nc 1:8 rwm\nc 1:9 rwm\n"
+                                  "c 5:0 rwm\nc 5:2 rwm\nc 136:* rwm");
+        struct bpf_insn p[CG_DEVICES_BPF_MAX];
+        assert_true(cg_devices_bpf(&l, p, CG_DEVICES_BPF_MAX) > 0);
+        /* Rules of the group's own, even "allow everything", are the whole policy. */
+        group.set = CG_LIMIT_BIT(CG_LIMIT_DEVICES);
+        group.devices_policy = CG_DEVICES_ALLOW;
+        assert_int_equal(cg_devices_for_process(&group, &l), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(rules),
             cmocka_unit_test(rule_lists),
             cmocka_unit_test(program),
+            cmocka_unit_test(process_default),
         };
         return cmocka_run_group_tests_name("devices", tests, NULL, NULL);
 }
