@@ -97,5 +97,6 @@ export function wallsSummary(sec) {
   if (sec.userns) parts.push('userns');
   if (sec.readonly_rootfs) parts.push('read-only');
   if (sec.mounts && sec.mounts.length) parts.push(sec.mounts.length + (sec.mounts.length === 1 ? ' volume' : ' volumes'));
-  return { text: parts.join(' · '), title: 'capabilities: ' + (n ? sec.capabilities.join(' ') : 'none') + '; cgroup namespace: ' + sec.cgroupns };
+  const devices = sec.devices === 'group' ? "the group's rules" : sec.devices === 'default' ? 'default list' : 'not recorded';
+  return { text: parts.join(' · '), title: 'capabilities: ' + (n ? sec.capabilities.join(' ') : 'none') + '; cgroup namespace: ' + sec.cgroupns + '; devices: ' + devices };
 }

@@ -99,6 +99,8 @@ test('the process table sums up the walls', () => {
     readonly_rootfs: true, userns: { uid_base: 2147549184 }, mounts: [{ source: '/a', target: '/a' }] };
   assert.equal(wallsSummary(sec).text, '2 caps · seccomp · no new privileges · userns · read-only · 1 volume');
   assert.match(wallsSummary(sec).title, /CHOWN KILL/);
+  assert.match(wallsSummary({ ...sec, devices: 'default' }).title, /devices: default list/);
+  assert.match(wallsSummary({ ...sec, devices: 'group' }).title, /devices: the group's rules/);
   assert.equal(wallsSummary({ ...sec, capabilities: [], seccomp: 'unconfined', no_new_privileges: false, userns: null,
     readonly_rootfs: false, mounts: [] }).text, 'no caps · unconfined');
   assert.equal(wallsSummary({}).text, '–');
