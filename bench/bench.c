@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cg-devices.h"
 #include "cg-fs.h"
 #include "cg-systemd.h"
 #include "bench-util.h"
@@ -95,6 +96,11 @@ static void raw_create(const char *name) {
 
 static void raw_remove(const char *root, const char *name) {
         char p[PATH_MAX];
+        for (size_t i = 0; i < nhier && name; i++) { /* a start's device leaf first */
+                snprintf(p, sizeof p, "%s/%s/%s/.proc-0", hier[i], root, name);
+                if (rmdir(p) < 0 && errno != ENOENT)
+                        die(p);
+        }
         for (size_t i = 0; i < nhier; i++) {
                 snprintf(p, sizeof p, "%s/%s%s%s", hier[i], root, name ? "/" : "", name ? name : "");
                 if (rmdir(p) < 0 && errno != ENOENT)
@@ -245,21 +251,48 @@ static void bench_freeze(size_t nproc, unsigned rounds, Row *ret_freeze, Row *re
         raw_remove(raw_root, name);
 }
 
+/* The device wall of the floor as the daemon puts it up on v1: a leaf in the devices
+ * hierarchy with runc's default list (cg_devices_process_default); its tasks file goes to
+ * ret_tasks. Returns the µs it took. */
+static uint64_t raw_device_leaf(const char *h, const char *name, char *ret_tasks) {
+        char p[2048];
+        uint64_t t0 = cg_now_usec(CLOCK_MONOTONIC);
+        snprintf(p, sizeof p, "%s/%s/%s/.proc-0", h, raw_root, name);
+        if (mkdir(p, 0755) < 0)
+                die(p);
+        int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || cg_fs_write_at(fd, "devices.deny", "a") < 0)
+                die("devices.deny");
+        for (size_t i = 0; i < cg_devices_process_default_n; i++) {
+                char rule[64];
+                cg_device_rule_format(&cg_devices_process_default[i], rule, sizeof rule);
+                if (cg_fs_write_at(fd, "devices.allow", rule) < 0)
+                        die("devices.allow");
+        }
+        close(fd);
+        snprintf(ret_tasks, 4096, "%s/tasks", p);
+        return cg_now_usec(CLOCK_MONOTONIC) - t0;
+}
+
 /* The floor of a container start: a fresh limited group, then a process that places itself
  * (writing 0 to tasks, the cheapest way in PERFORMANCE.md), with pid, mount, uts, ipc and net
  * namespaces and the same walls as the API's start (bench/walls.c: cgwarden-init's own
  * functions, in-process), execing /bin/true. Timed until the exec, as the API's answer is. */
 static uint64_t raw_spawn(const char *name, const char *rootfs, unsigned walls) {
         char procs[8][4096];
+        uint64_t leaf = 0;
         raw_create(name);
-        for (size_t i = 0; i < nhier; i++)
+        for (size_t i = 0; i < nhier; i++) {
                 snprintf(procs[i], sizeof procs[i], "%s/%s/%s/tasks", hier[i], raw_root, name);
+                if ((walls & WALL_DEVICES) && strstr(hier[i], "/devices"))
+                        leaf = raw_device_leaf(hier[i], name, procs[i]);
+        }
         uint64_t t = walls_floor_start(procs, nhier, rootfs, walls);
         if (!t) {
                 fprintf(stderr, "cgwarden-bench: the floor's start failed (walls %#x)\n", walls);
                 exit(1);
         }
-        return t;
+        return t + leaf;
 }
 
 /* Start rows: the floor with the walls, against create + start through the API (which puts
@@ -304,7 +337,8 @@ static void bench_walls(const char *rootfs, unsigned rounds) {
             {"+ capabilities cut, no_new_privs", WALL_CAPS},
             {"+ seccomp (Docker's profile, loaded)", WALL_CAPS | WALL_SECCOMP},
             {"+ cgroup namespace", WALL_CAPS | WALL_SECCOMP | WALL_CGROUPNS},
-            {"+ nodev, fresh /dev, /sys ro, masked /proc", WALLS_DEFAULT},
+            {"+ nodev, fresh /dev, /sys ro, masked /proc", WALL_CAPS | WALL_SECCOMP | WALL_CGROUPNS | WALL_MOUNTS},
+            {"+ a device leaf (runc's list, v1 devices.*)", WALLS_DEFAULT},
             {"+ rootfs: pivot, fresh /dev and /sys, cgroupfs", WALLS_DEFAULT | WALL_ROOTFS},
             {"+ user namespace (65536 ids)", WALLS_DEFAULT | WALL_ROOTFS | WALL_USERNS},
         };

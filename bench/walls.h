@@ -13,8 +13,9 @@ enum {
         WALL_MOUNTS = 1 << 3,   /* every mount nodev, a fresh /dev, /sys read-only, a masked /proc */
         WALL_ROOTFS = 1 << 4,   /* pivot into rootfs, a fresh /dev and /sys, the cgroup hierarchy */
         WALL_USERNS = 1 << 5,   /* a user namespace mapping 65536 ids */
+        WALL_DEVICES = 1 << 6,  /* a device cgroup leaf with runc's list (bench.c makes it) */
 };
-#define WALLS_DEFAULT (WALL_CAPS | WALL_SECCOMP | WALL_CGROUPNS | WALL_MOUNTS)
+#define WALLS_DEFAULT (WALL_CAPS | WALL_SECCOMP | WALL_CGROUPNS | WALL_MOUNTS | WALL_DEVICES)
 
 /* Puts a new process into the group through `tasks` (a "0" written to each), gives it pid,
  * mount, uts, ipc and net namespaces and the walls, and execs /bin/true in it (in rootfs with
