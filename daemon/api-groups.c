@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "processes.h"
 #include "cg-json.h"
 #include "cg-name.h"
 
@@ -192,6 +193,8 @@ void api_groups_attach(Api *api, const HttpRequest *req, const char *name, const
         int r = only_keys(body, allowed, &err);
         if (r >= 0 && (!json_is_integer(pid) || json_integer_value(pid) <= 0 || json_integer_value(pid) > INT_MAX))
                 r = cg_error_set(&err, -EINVAL, "invalid_value", "/pid", "pid must be a positive integer");
+        if (r >= 0)
+                r = processes_attachable(api->processes, (pid_t)json_integer_value(pid), &err);
         if (r >= 0)
                 r = groups_attach(api->groups, name, (pid_t)json_integer_value(pid), &v, &err);
         json_decref(body);

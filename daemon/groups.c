@@ -387,6 +387,13 @@ int groups_placement_fds_locked(Groups *gs, const char *name, const CgLeaf *leaf
         return r < 0 ? r : gs->driver->ops->placement_fds(gs->driver, &c.path, leaf, ret_fds, max, err);
 }
 
+int groups_freeze_state_locked(Groups *gs, const char *name, CgFreezeState *ret) {
+        StoreGroup g;
+        Chain c;
+        int r = load(gs, name, &g, &c, NULL);
+        return r < 0 ? r : gs->driver->ops->freeze_state(gs->driver, &c.path, ret);
+}
+
 int groups_remove_leaf_locked(Groups *gs, const char *name, const char *leaf) {
         StoreGroup g;
         Chain c;

@@ -62,6 +62,8 @@ int groups_placement_fds_locked(Groups *gs, const char *name, const CgLeaf *leaf
                                 bool *ret_outside, CgError *err);
 int groups_place_locked(Groups *gs, const char *name, pid_t pid, const char *tag, const CgLeaf *leaf,
                         CgError *err);
+/* The kernel's freeze state of the group (a frozen parent counts). Under the lock. */
+int groups_freeze_state_locked(Groups *gs, const char *name, CgFreezeState *ret);
 /* Removes an ended process's leaf; -EBUSY while something it left behind still runs there
  * (the group's delete removes it then). */
 int groups_remove_leaf_locked(Groups *gs, const char *name, const char *leaf);

@@ -139,6 +139,7 @@ static void *monitor(void *arg) {
         Processes *ps = arg;
         while (!ps->stop) {
                 processes_reap(ps);
+                spawn_reap_orphans();
                 groups_idle(ps->groups);
                 usleep(100000);
         }
@@ -311,13 +312,67 @@ static char *render_security(const SpawnSpec *s, const char *mounts_json, bool d
         return out;
 }
 
-int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProcess *ret, CgError *err) {
+/* Whether /proc/PID/exe is the file at fd. */
+static bool runs_file(pid_t pid, int fd) {
+        char path[64];
+        struct stat a, b;
+        snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+        return fd >= 0 && stat(path, &a) == 0 && fstat(fd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* PF_KTHREAD in the flags of /proc/PID/stat (field 9). */
+static bool kernel_thread(pid_t pid) {
+        char path[64], buf[1024];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+        if (n <= 0)
+                return false;
+        buf[n] = '\0';
+        char *p = strrchr(buf, ')');
+        unsigned long flags = 0;
+        return p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %lu", &flags) == 1 && (flags & 0x00200000UL);
+}
+
+int processes_attachable(Processes *ps, pid_t pid, CgError *err) {
+        _cleanup_close_ int self = open("/proc/self/exe", O_PATH | O_CLOEXEC);
+        const char *what = pid == 1                           ? "the host's init"
+                           : kernel_thread(pid)               ? "a kernel thread"
+                           : runs_file(pid, self)             ? "cgwardend itself"
+                           : runs_file(pid, ps->init_exe_fd) ? "a shim or init of cgwardend's"
+                                                              : NULL;
+        if (!what)
+                return 0;
+        /* Frozen with a group, the daemon (or a start) would stop; a kernel thread or init
+         * cannot be confined anyway. */
+        return cg_error_set(err, -EPERM, "pid_not_attachable", "/pid", "pid %d is %s: no group may take it", (int)pid,
+                            what);
+}
+
+/* A start between its two halves: what the second needs of the first. */
+typedef struct Starting {
+        Placement pl;
+        CgLimits devices;
+        CgLeaf leaf;
         char status[64];
+        char *security;
+        SpawnPending pending;
+} Starting;
+
+/* The first half, under the lock: checks, names, the placement and the fork. */
+static int start_begin_locked(Processes *ps, const char *group, ProcSpec *spec, Starting *st, CgError *err) {
         StoreGroup g;
-        LOCKED(ps);
+        CgFreezeState state = CG_THAWED;
         int r = store_group_get(ps->groups->store, group, &g);
         if (r == -ENOENT)
                 return cg_error_set(err, -ENOENT, "not_found", NULL, "no such group");
+        if (r < 0)
+                return cg_error_set(err, r, "store_error", NULL, "reading the group failed");
+        /* Its shim would be frozen the moment it placed itself, and the start would hang. */
+        if (g.frozen || (groups_freeze_state_locked(ps->groups, group, &state) == 0 && state != CG_THAWED))
+                return cg_error_set(err, -EBUSY, "group_frozen", NULL,
+                                    "the group%s is frozen, so nothing could start in it; thaw it first",
+                                    g.frozen ? "" : " (through a parent)");
         /* A capability asked for by name that the daemon itself lacks cannot be given: refused,
          * not a process with less than was asked. Defaults it lacks are left out (below). */
         uint64_t missing = spec->caps_added & ~ps->caps_held;
@@ -325,23 +380,25 @@ int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProce
                 return cg_error_set(err, -EOPNOTSUPP, "capability_unavailable", "/cap_add",
                                     "%s is not in cgwardend's own bounding set, so no process of its can have it",
                                     caps_name(__builtin_ctzll(missing)));
-        /* The id is taken now (we hold the lock: nobody else inserts meanwhile), so the logs
-         * and the status file have their final names from the start. */
-        Placement pl = {.ps = ps, .group = group};
-        r = store_process_next_id(ps->groups->store, &pl.id);
+        /* The id is taken now and reserved (next_free_id), so the logs and the status file have
+         * their final names from the start, and a start running meanwhile takes the next. */
+        Placement *pl = &st->pl;
+        *pl = (Placement){.ps = ps, .group = group};
+        r = store_process_next_id(ps->groups->store, &pl->id);
         if (r < 0)
                 return cg_error_set(err, r, "store_error", NULL, "the database cannot name the process");
-        if (pl.id < ps->next_free_id)
-                pl.id = ps->next_free_id;
-        _cleanup_close_ int ofd = open_log(ps, pl.id, "stdout"), efd = open_log(ps, pl.id, "stderr");
+        if (pl->id < ps->next_free_id)
+                pl->id = ps->next_free_id;
+        ps->next_free_id = pl->id + 1;
+        _cleanup_close_ int ofd = open_log(ps, pl->id, "stdout"), efd = open_log(ps, pl->id, "stderr");
         if (ofd < 0 || efd < 0)
                 return cg_error_set(err, ofd < 0 ? ofd : efd, "spawn_failed", NULL, "cannot create the log files");
-        file_name(status, sizeof status, pl.id, "status");
-        (void)unlinkat(ps->dir_fd, status, 0);
+        file_name(st->status, sizeof st->status, pl->id, "status");
+        (void)unlinkat(ps->dir_fd, st->status, 0);
         spec->spawn.stdout_fd = ofd;
         spec->spawn.stderr_fd = efd;
         spec->spawn.status_dir_fd = ps->dir_fd;
-        spec->spawn.status_name = status;
+        spec->spawn.status_name = st->status;
         spec->spawn.init_exe_fd = ps->init_exe_fd;
         if (!spec->spawn.log_max_bytes)
                 spec->spawn.log_max_bytes = ps->log_max_bytes;
@@ -355,67 +412,100 @@ int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProce
                                             strerror(-r));
         }
         /* One subordinate range per process id, round the configured range. */
-        spec->spawn.userns_base =
-            ps->userns_first + (uint32_t)((uint64_t)pl.id % (ps->userns_count / SPAWN_USERNS_SIZE)) * SPAWN_USERNS_SIZE;
+        spec->spawn.userns_base = ps->userns_first + (uint32_t)((uint64_t)pl->id % (ps->userns_count / SPAWN_USERNS_SIZE)) *
+                                                         SPAWN_USERNS_SIZE;
         /* A leaf of its own where its device policy holds, unless the group has device rules. */
-        CgLimits devices;
-        CgLeaf leaf = {.devices = &devices};
-        leaf_name(leaf.name, sizeof leaf.name, pl.id);
-        if (cg_devices_for_process(&g.limits, &devices) > 0)
-                pl.leaf = &leaf;
-        _cleanup_free_ char *security = render_security(&spec->spawn, spec->mounts_json, pl.leaf != NULL);
-        if (!security)
+        st->leaf = (CgLeaf){.devices = &st->devices};
+        leaf_name(st->leaf.name, sizeof st->leaf.name, pl->id);
+        if (cg_devices_for_process(&g.limits, &st->devices) > 0)
+                pl->leaf = &st->leaf;
+        st->security = render_security(&spec->spawn, spec->mounts_json, pl->leaf != NULL);
+        if (!st->security)
                 return -ENOMEM;
 
         int place_fds[_CG_CTRL_COUNT];
         bool outside = false;
-        r = groups_placement_fds_locked(ps->groups, group, pl.leaf, place_fds, ELEMENTSOF(place_fds), &outside, err);
+        r = groups_placement_fds_locked(ps->groups, group, pl->leaf, place_fds, ELEMENTSOF(place_fds), &outside, err);
         if (r < 0)
                 return r;
         spec->spawn.place_fds = place_fds;
         spec->spawn.n_place_fds = (size_t)r;
         if (outside) { /* placed from outside: the scope is named by the process's id */
                 spec->spawn.place = place_outside;
-                spec->spawn.place_data = &pl;
+                spec->spawn.place_data = pl;
         }
-        SpawnResult res;
-        r = spawn_start(&spec->spawn, &res, err);
+        r = spawn_begin(&spec->spawn, &st->pending, err);
         for (size_t i = 0; i < spec->spawn.n_place_fds; i++)
                 close(place_fds[i]);
-        if (r < 0) {
-                char name[64];
-                file_name(name, sizeof name, pl.id, "stdout");
-                (void)unlinkat(ps->dir_fd, name, 0);
-                file_name(name, sizeof name, pl.id, "stderr");
-                (void)unlinkat(ps->dir_fd, name, 0);
-                if (pl.leaf)
-                        (void)groups_remove_leaf_locked(ps->groups, group, leaf.name);
-                /* systemd may still hold a failed start's scope for a moment. */
-                ps->next_free_id = pl.id + 1;
-                return r;
-        }
+        spec->spawn.n_place_fds = 0;
+        return r;
+}
+
+/* What a start that failed at any step leaves: nothing (the id stays reserved, since systemd
+ * may still hold a failed start's scope for a moment). */
+static void start_undo_locked(Processes *ps, const char *group, const Starting *st) {
+        char name[64];
+        if (st->pl.id <= 0) /* refused before it was named */
+                return;
+        file_name(name, sizeof name, st->pl.id, "stdout");
+        (void)unlinkat(ps->dir_fd, name, 0);
+        file_name(name, sizeof name, st->pl.id, "stderr");
+        (void)unlinkat(ps->dir_fd, name, 0);
+        if (st->pl.leaf)
+                (void)groups_remove_leaf_locked(ps->groups, group, st->leaf.name);
+}
+
+/* The second half, under the lock again: the row, or the undo. */
+static int start_end_locked(Processes *ps, const char *group, const ProcSpec *spec, const Starting *st,
+                            const SpawnResult *res, StoreProcess *ret, CgError *err) {
         StoreProcess p = {
-            .id = pl.id,
-            .pid = res.pid,
-            .ns_pid = res.ns_pid,
-            .shim_pid = res.shim_pid,
-            .shim_start = res.shim_start,
+            .id = st->pl.id,
+            .pid = res->pid,
+            .ns_pid = res->ns_pid,
+            .shim_pid = res->shim_pid,
+            .shim_start = res->shim_start,
             .argv_json = spec->argv_json,
             .namespaces_json = spec->namespaces_json,
-            .security_json = security,
+            .security_json = st->security,
             .started_usec = cg_now_usec(CLOCK_REALTIME),
             .exit_code = -1,
             .signal = -1,
         };
         snprintf(p.group, sizeof p.group, "%s", group);
         snprintf(p.hostname, sizeof p.hostname, "%s", spec->spawn.hostname ? spec->spawn.hostname : "");
-        r = store_process_insert(ps->groups->store, &p);
-        if (r < 0) {
-                kill(res.shim_pid, SIGKILL);
-                return cg_error_set(err, r, "store_error", NULL, "the database refused the process");
+        int r = store_process_insert(ps->groups->store, &p);
+        if (r < 0) { /* the group went meanwhile, or the database failed */
+                spawn_kill(res->shim_pid);
+                start_undo_locked(ps, group, st);
+                return cg_error_set(err, r, r == -ENOENT ? "not_found" : "store_error", NULL,
+                                    r == -ENOENT ? "the group was deleted during the start"
+                                                 : "the database refused the process");
         }
         acct_event(ps->groups->acct, "process_start", group, "{\"id\":%" PRId64 ",\"pid\":%d}", p.id, (int)p.pid);
         return store_process_get(ps->groups->store, p.id, ret);
+}
+
+/* The lock is held for the quick first half and the row only: the wait for the command's exec
+ * (a rootfs on a slow filesystem, a group frozen meanwhile) stalls this start alone. */
+int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProcess *ret, CgError *err) {
+        Starting st = {.pending = {.report_fd = -EBADF}};
+        pthread_mutex_lock(&ps->groups->lock);
+        int r = start_begin_locked(ps, group, spec, &st, err);
+        if (r < 0)
+                start_undo_locked(ps, group, &st);
+        pthread_mutex_unlock(&ps->groups->lock);
+        SpawnResult res;
+        if (r >= 0)
+                r = spawn_wait(&st.pending, &spec->spawn, &res, err);
+        if (r >= 0 || st.pending.shim > 0) {
+                LOCKED(ps);
+                if (r < 0)
+                        start_undo_locked(ps, group, &st);
+                else
+                        r = start_end_locked(ps, group, spec, &st, &res, ret, err);
+        }
+        free(st.security);
+        return r;
 }
 
 static int get_locked(Processes *ps, const char *group, int64_t id, StoreProcess *ret, CgError *err) {

@@ -54,6 +54,9 @@ int processes_init(Processes *ps, Groups *groups, const ProcessesConfig *cfg);
 void processes_done(Processes *ps);
 
 int processes_start(Processes *ps, const char *group, ProcSpec *spec, StoreProcess *ret, CgError *err);
+/* 0 if pid may be attached to a group; -EPERM (403 pid_not_attachable) for the host's init, a
+ * kernel thread, the daemon or one of its shims or inits. */
+int processes_attachable(Processes *ps, pid_t pid, CgError *err);
 int processes_list(Processes *ps, const char *group, StoreProcess **ret, size_t *ret_n, CgError *err);
 int processes_get(Processes *ps, const char *group, int64_t id, StoreProcess *ret, CgError *err);
 int processes_signal(Processes *ps, const char *group, int64_t id, int sig, StoreProcess *ret, CgError *err);

@@ -1,6 +1,7 @@
 #include "spawn.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -176,14 +177,49 @@ static pid_t first_child(pid_t pid) {
         return (pid_t)atoi(buf);
 }
 
+/* Shims killed while frozen (a v1 freezer holds even SIGKILL until the group thaws): reaped
+ * later by spawn_reap_orphans(), so that no start waits on a tenant's freeze. */
+static pthread_mutex_t orphans_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t orphans[256];
+static size_t n_orphans;
+
+void spawn_reap_orphans(void) {
+        pthread_mutex_lock(&orphans_lock);
+        for (size_t i = 0; i < n_orphans;)
+                if (waitpid(orphans[i], NULL, WNOHANG) != 0)
+                        orphans[i] = orphans[--n_orphans];
+                else
+                        i++;
+        pthread_mutex_unlock(&orphans_lock);
+}
+
+/* SIGKILL and reap, waiting at most SPAWN_REAP_USEC; a shim that does not go by then is left
+ * to spawn_reap_orphans(). */
 static int abort_start(pid_t shim, int r) {
         kill(shim, SIGKILL);
-        while (waitpid(shim, NULL, 0) < 0 && errno == EINTR)
-                ;
+        uint64_t deadline = cg_now_usec(CLOCK_MONOTONIC) + SPAWN_REAP_USEC;
+        useconds_t pause = 100;
+        for (;;) {
+                pid_t w = waitpid(shim, NULL, WNOHANG);
+                if (w == shim || (w < 0 && errno != EINTR))
+                        return r;
+                if (cg_now_usec(CLOCK_MONOTONIC) >= deadline)
+                        break;
+                usleep(pause);
+                pause = pause * 2 > 20000 ? 20000 : pause * 2;
+        }
+        pthread_mutex_lock(&orphans_lock);
+        if (n_orphans < ELEMENTSOF(orphans))
+                orphans[n_orphans++] = shim;
+        pthread_mutex_unlock(&orphans_lock);
         return r;
 }
 
-int spawn_start(const SpawnSpec *spec, SpawnResult *ret, CgError *err) {
+void spawn_kill(pid_t shim) {
+        (void)abort_start(shim, 0);
+}
+
+int spawn_begin(const SpawnSpec *spec, SpawnPending *ret, CgError *err) {
         int go[2], rep[2];
         if (spec->n_place_fds == 0 && !spec->place) /* nothing may run outside its group */
                 return cg_error_set(err, -EINVAL, "spawn_failed", NULL, "no placement for the process");
@@ -212,26 +248,32 @@ int spawn_start(const SpawnSpec *spec, SpawnResult *ret, CgError *err) {
         close(go[0]);
         close(rep[1]);
         _cleanup_close_ int gofd = go[1], repfd = rep[0];
-
-        int r;
-        SpawnResult res = {.shim_pid = shim};
         if (spec->place) {
-                r = spec->place(spec->place_data, shim, err);
+                int r = spec->place(spec->place_data, shim, err);
                 if (r < 0)
                         return abort_start(shim, r);
                 if (write(gofd, "p", 1) != 1)
                         return abort_start(shim,
                                            cg_error_set(err, -EIO, "spawn_failed", NULL, "releasing the shim: %m"));
         }
+        *ret = (SpawnPending){.shim = shim, .report_fd = TAKE_FD(repfd)};
+        return 0;
+}
+
+int spawn_wait(SpawnPending *pending, const SpawnSpec *spec, SpawnResult *ret, CgError *err) {
+        _cleanup_close_ int repfd = TAKE_FD(pending->report_fd);
+        pid_t shim = pending->shim;
+        SpawnResult res = {.shim_pid = shim};
         pid_t init = 0;
-        uint64_t deadline = cg_now_usec(CLOCK_MONOTONIC) + 10 * 1000000u;
+        uint64_t deadline = cg_now_usec(CLOCK_MONOTONIC) + SPAWN_START_TIMEOUT_USEC;
         for (;;) { /* until EOF: the command's exec closed the last copy of the pipe */
                 SpawnMsg m;
                 struct pollfd p = {.fd = repfd, .events = POLLIN};
                 uint64_t now = cg_now_usec(CLOCK_MONOTONIC);
                 if (now >= deadline || poll(&p, 1, (int)((deadline - now) / 1000) + 1) == 0)
                         return abort_start(shim, cg_error_set(err, -ETIMEDOUT, "spawn_failed", NULL,
-                                                              "the process did not start within 10 s"));
+                                                              "the process did not start within %u s",
+                                                              SPAWN_START_TIMEOUT_USEC / 1000000u));
                 ssize_t n = read(repfd, &m, sizeof m);
                 if (n == 0)
                         break;
@@ -264,6 +306,12 @@ int spawn_start(const SpawnSpec *spec, SpawnResult *ret, CgError *err) {
         res.shim_start = spawn_start_time(shim);
         *ret = res;
         return 0;
+}
+
+int spawn_start(const SpawnSpec *spec, SpawnResult *ret, CgError *err) {
+        SpawnPending p;
+        int r = spawn_begin(spec, &p, err);
+        return r < 0 ? r : spawn_wait(&p, spec, ret, err);
 }
 
 int spawn_read_status(int dir_fd, const char *name, bool *ret_exited, int *ret_code, SpawnUsage *ret_usage) {

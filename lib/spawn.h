@@ -92,9 +92,29 @@ typedef struct SpawnResult {
 
 #define SPAWN_USERNS_SIZE 65536u
 
+#define SPAWN_START_TIMEOUT_USEC (10 * 1000000u) /* from the fork to the command's exec */
+#define SPAWN_REAP_USEC          (1000000u)      /* a failed start's SIGKILLed shim, before it is left */
+
 /* Starts spec. Returns 0 once the command has exec'd, or -errno with *err (code
  * "spawn_failed", the stage and the errno; the command never ran). */
 int spawn_start(const SpawnSpec *spec, SpawnResult *ret, CgError *err);
+
+/* spawn_start in two halves, so that the caller can hold its lock for the first only: begin
+ * forks the shim and places it (spec->place runs here); wait reads the shim's report until the
+ * exec, at most SPAWN_START_TIMEOUT_USEC, and needs no lock. After a successful begin, wait
+ * must be called (it kills the shim on failure). */
+typedef struct SpawnPending {
+        pid_t shim;
+        int report_fd;
+} SpawnPending;
+int spawn_begin(const SpawnSpec *spec, SpawnPending *ret, CgError *err);
+int spawn_wait(SpawnPending *pending, const SpawnSpec *spec, SpawnResult *ret, CgError *err);
+
+/* SIGKILLs a started shim and reaps it, at most SPAWN_REAP_USEC, then leaves it to
+ * spawn_reap_orphans(). */
+void spawn_kill(pid_t shim);
+/* Reaps the shims of failed starts that did not die at once (frozen): the monitor calls it. */
+void spawn_reap_orphans(void);
 
 /* The start time of pid (field 22 of /proc/PID/stat), or 0. */
 uint64_t spawn_start_time(pid_t pid);

@@ -13,14 +13,15 @@ check "a group for the processes" is 201
 
 # ---- the child's own view ----
 # With the host's cgroup namespace the process's own view names the group's path; with its
-# own (the default) the group is its root. Either way the kernel holds it in the group.
+# own (the default) the group is its root. Either way the kernel holds it in the group (on v2
+# in its own leaf below the group, where its device policy is: test-confinement.sh).
 run box '{"argv":["cat","/proc/self/cgroup"],"cgroupns":"host"}'
 check "start answers 201" is 201
 check "PROCESS has every field" bash -c 'for k in id pid ns_pid argv namespaces hostname state exit_code signal started_at ended_at; do grep -q "\"$k\":" <<<"$0" || exit 1; done' "$BODY"
 wait_end box "$ID"
 # /proc/self/cgroup lines are "ID:CONTROLLERS:PATH"; v2's has no controllers ("0::/path").
 if [ "$DRIVER" = systemd ] && [ "$LAYOUT" = v2 ]; then want=":/$(grel box)/$(sd_unit box | sed 's/\.slice$//')-$ID.scope"
-elif [ "$LAYOUT" = v2 ]; then want=":/$ROOT/box"; elif [ "$DRIVER" = systemd ]; then want="freezer:/$(grel box)"; else want="pids:/$ROOT/box"; fi
+elif [ "$LAYOUT" = v2 ]; then want=":/$ROOT/box/.proc-$ID"; elif [ "$DRIVER" = systemd ]; then want="freezer:/$(grel box)"; else want="pids:/$ROOT/box"; fi
 check "its first instruction already runs in the group" grep -qxF "$want" <(logof box "$ID" | cut -d: -f2-)
 # systemd: and in its transient scope, <root>-<group>-<id>.scope, in the group's slice.
 [ "$LAYOUT" = v1 ] && only_driver systemd "... inside its scope $(sd_unit box | sed 's/\.slice$//')-$ID.scope" grep -qxF "pids:/$(grel box)/$(sd_unit box | sed 's/\.slice$//')-$ID.scope" <(logof box "$ID" | cut -d: -f2-)
