@@ -19,7 +19,7 @@ typedef struct Api {
         Acct *acct;
 } Api;
 
-/* The HttpHandler for http_start(); app is an Api. */
+/* The HttpHandler for http_bind(); app is an Api. */
 void api_handle(void *app, const HttpRequest *req, HttpResponse *resp);
 
 /* Helpers for handlers. */

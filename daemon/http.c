@@ -289,7 +289,10 @@ static int bind_unix(const char *path, CgError *err) {
         if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0)
                 return cg_error_set(err, -EADDRINUSE, "listen_failed", NULL, "another daemon answers on %s", path);
         struct stat st;
-        if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+        if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+                return cg_error_set(err, -EEXIST, "listen_failed", NULL, "%s is a %s, not a socket: remove it or choose another --socket",
+                                    path, S_ISDIR(st.st_mode) ? "directory" : S_ISLNK(st.st_mode) ? "symlink" : "file");
+        if (lstat(path, &st) == 0)
                 unlink(path);
 
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -315,44 +318,45 @@ static struct MHD_Daemon *start_mhd(const HttpConfig *cfg, int fd, Listener *l) 
                                 (size_t)64 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
 }
 
-int http_start(const HttpConfig *cfg, HttpHandler handler, void *app, HttpServer **ret, CgError *err) {
+int http_bind(const HttpConfig *cfg, HttpHandler handler, void *app, HttpServer **ret, CgError *err) {
         HttpServer *s = calloc(1, sizeof *s);
-        int r;
+        int r = 0;
         if (!s)
                 return -ENOMEM;
         *s = (HttpServer){
             .tcp_fd = -EBADF, .unix_fd = -EBADF, .handler = handler, .app = app, .body_max = cfg->body_max};
         pthread_mutex_init(&s->stream_lock, NULL);
-        if (cfg->listen) {
+        if (cfg->listen)
                 r = s->tcp_fd = bind_tcp(cfg->listen, &s->port, err);
-                if (r < 0)
-                        goto fail;
-                listeners[0] = (Listener){s, HTTP_TCP};
-                s->tcp = start_mhd(cfg, s->tcp_fd, &listeners[0]);
-                if (!s->tcp) {
-                        r = cg_error_set(err, -EIO, "listen_failed", NULL, "libmicrohttpd did not start on %s",
-                                         cfg->listen);
-                        goto fail;
-                }
-        }
-        if (cfg->socket_path) {
+        if (r >= 0 && cfg->socket_path) {
                 r = s->unix_fd = bind_unix(cfg->socket_path, err);
-                if (r < 0)
-                        goto fail;
-                snprintf(s->socket_path, sizeof s->socket_path, "%s", cfg->socket_path);
-                listeners[1] = (Listener){s, HTTP_UNIX};
-                s->unix_ = start_mhd(cfg, s->unix_fd, &listeners[1]);
-                if (!s->unix_) {
-                        r = cg_error_set(err, -EIO, "listen_failed", NULL, "libmicrohttpd did not start on %s",
-                                         cfg->socket_path);
-                        goto fail;
-                }
+                if (r >= 0)
+                        snprintf(s->socket_path, sizeof s->socket_path, "%s", cfg->socket_path);
+        }
+        if (r < 0) {
+                http_stop(s);
+                return r;
         }
         *ret = s;
         return 0;
-fail:
-        http_stop(s);
-        return r;
+}
+
+int http_serve(HttpServer *s, const HttpConfig *cfg, CgError *err) {
+        if (s->tcp_fd >= 0) {
+                listeners[0] = (Listener){s, HTTP_TCP};
+                s->tcp = start_mhd(cfg, s->tcp_fd, &listeners[0]);
+                if (!s->tcp)
+                        return cg_error_set(err, -EIO, "listen_failed", NULL, "libmicrohttpd did not start on %s",
+                                            cfg->listen);
+        }
+        if (s->unix_fd >= 0) {
+                listeners[1] = (Listener){s, HTTP_UNIX};
+                s->unix_ = start_mhd(cfg, s->unix_fd, &listeners[1]);
+                if (!s->unix_)
+                        return cg_error_set(err, -EIO, "listen_failed", NULL, "libmicrohttpd did not start on %s",
+                                            cfg->socket_path);
+        }
+        return 0;
 }
 
 uint16_t http_port(const HttpServer *s) {

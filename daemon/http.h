@@ -58,7 +58,10 @@ typedef struct HttpConfig {
 
 typedef struct HttpServer HttpServer;
 
-int http_start(const HttpConfig *cfg, HttpHandler handler, void *app, HttpServer **ret, CgError *err);
+/* Binds the listeners (a second daemon on the same port or socket fails here, before it
+ * touches anything); connections wait in the backlog until http_serve() answers them. */
+int http_bind(const HttpConfig *cfg, HttpHandler handler, void *app, HttpServer **ret, CgError *err);
+int http_serve(HttpServer *s, const HttpConfig *cfg, CgError *err);
 /* The TCP port actually bound (useful with port 0), or 0 without TCP. */
 uint16_t http_port(const HttpServer *s);
 void http_stop(HttpServer *s);

@@ -1,6 +1,7 @@
 /* cgwardend: owns a cgroup subtree and serves the REST API. */
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "http.h"
 #include "store.h"
 #include "token.h"
+#include "trust.h"
 
 typedef struct Options {
         const char *listen;
@@ -192,6 +194,43 @@ static int parse_options(int argc, char **argv, Options *o) {
         return 0;
 }
 
+/* Every path the daemon reads or makes, and each directory above it (trust.h): the
+ * database (with SQLite's -wal and -shm beside it), the token file, the state directory and
+ * the socket's directory; missing directories are made. */
+static int check_paths(const Options *o, CgError *err) {
+        char dir[PATH_MAX], p[PATH_MAX];
+        static const char *const db_files[] = {"", "-wal", "-shm", "-journal"};
+        const char *dirs_of[] = {o->db_path, o->token_file};
+        for (size_t i = 0; i < ELEMENTSOF(dirs_of); i++) {
+                snprintf(dir, sizeof dir, "%s", dirs_of[i]);
+                char *slash = strrchr(dir, '/');
+                if (slash && slash != dir) {
+                        *slash = '\0';
+                        int r = trust_mkdir(dir, false, err);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        for (size_t i = 0; i < ELEMENTSOF(db_files); i++) {
+                snprintf(p, sizeof p, "%s%s", o->db_path, db_files[i]);
+                int r = trust_check(p, err);
+                if (r < 0)
+                        return r;
+        }
+        int r = trust_check(o->token_file, err);
+        if (r >= 0)
+                r = trust_mkdir(o->state_dir, false, err);
+        if (r >= 0 && o->socket_path) {
+                snprintf(dir, sizeof dir, "%s", o->socket_path);
+                char *slash = strrchr(dir, '/');
+                if (slash && slash != dir) {
+                        *slash = '\0';
+                        r = trust_mkdir(dir, true, err);
+                }
+        }
+        return r;
+}
+
 static int fail(const char *what, int r, const CgError *err) {
         fprintf(stderr, "cgwardend: %s: %s\n", what, err && err->message[0] ? err->message : strerror(-r));
         return 1;
@@ -224,9 +263,27 @@ int main(int argc, char **argv) {
         pthread_sigmask(SIG_BLOCK, &sigs, NULL);
         signal(SIGPIPE, SIG_IGN);
 
-        r = cg_mkdir_parent(o.db_path);
+        /* Nothing found on disk is used unless root alone could have put it there, and one
+         * daemon per database and root: checked and locked before anything else happens. */
+        r = check_paths(&o, &err);
         if (r < 0)
-                return fail("cannot create the database directory", r, NULL);
+                return fail("refusing to start", r, &err);
+        r = trust_lock_instance(o.db_path, CGWARDEN_RUN_DIR, o.root, &err);
+        if (r < 0)
+                return fail("refusing to start", r, &err);
+        /* The listeners next: a daemon that cannot have its port stops before the kernel. */
+        HttpConfig hc = {
+            .listen = o.listen,
+            .socket_path = o.socket_path,
+            .body_max = 64 * 1024,
+            .connection_limit = 256,
+            .timeout_sec = 30,
+            .threads = 2,
+        };
+        r = http_bind(&hc, api_handle, &api, &http, &err);
+        if (r < 0)
+                return fail("http", r, &err);
+
         r = store_open(o.db_path, &store, &err);
         if (r < 0)
                 return fail(o.db_path, r, &err);
@@ -257,15 +314,7 @@ int main(int argc, char **argv) {
         api.controllers = driver->controllers;
         api.processes = &processes;
         api.acct = &acct;
-        HttpConfig hc = {
-            .listen = o.listen,
-            .socket_path = o.socket_path,
-            .body_max = 64 * 1024,
-            .connection_limit = 256,
-            .timeout_sec = 30,
-            .threads = 2,
-        };
-        r = http_start(&hc, api_handle, &api, &http, &err);
+        r = http_serve(http, &hc, &err);
         if (r < 0)
                 return fail("http", r, &err);
         auth_init(&api.auth, token, o.listen, http_port(http));

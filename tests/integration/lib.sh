@@ -183,6 +183,8 @@ cleanup() {
 	local left
 	left=$(ls -d "$CG/$ROOTDIR" "$CG"/*/"$ROOTDIR" 2>/dev/null)
 	[ -n "$left" ] && echo "# cleanup could not remove: $left" >&2
+	rm -f "/run/cgwarden/$ROOT.lock" # the daemon's per-root lock (daemon/trust.h)
+	rmdir /run/cgwarden 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -61,4 +61,54 @@ wait_end ice "$SLEEP_ID"
 api DELETE "/api/v1/groups/icechild"
 api DELETE "/api/v1/groups/ice?force=true"
 check "the groups go" is 204
+# ---- one daemon per root and per database, refused before it touches anything ----
+api POST /api/v1/groups '{"name":"mine","limits":{"pids":{"max":42}}}'
+# other ROOT DB SOCKET [options]: a second daemon, as an operator might start one by mistake
+other() {
+	local root=$1 db=$2 sock=$3; shift 3
+	timeout 20 "$BIN/cgwardend" --driver "$DRIVER" --listen none --socket "$sock" --db "$db" --root "$root" \
+		--token-file "$TMP/t2/token" --state-dir "$TMP/t2/state" "$@" 2>&1
+}
+mkdir -p -m 0700 "$TMP/t2"
+# no_root NAME: the kernel has no top group of that name (a slice with systemd)
+no_root() { local d=$1; [ "$DRIVER" = systemd ] && d=$(sd_esc "$1").slice; ! ls -d "$CG"/*/"$d" "$CG/$d" 2>/dev/null | grep -q .; }
+out=$(other "$ROOT" "$TMP/t2/other.db" "$TMP/t2/sock"); rc=$?
+check "a second daemon on the same root exits non-zero ($rc)" bash -c '[ "$0" != 0 ] && [ "$0" != 124 ]' "$rc"
+check "... saying which daemon holds the root" grep -q "another cgwardend (pid $DAEMON_PID) holds /run/cgwarden/$ROOT.lock" <<<"$out"
+check "... and the first daemon's group is untouched in the kernel (pids.max 42)" test "$(k_pids mine)" = 42
+out=$(other "$ROOT-2" "$DB" "$TMP/t2/sock"); rc=$?
+check "a second daemon on the same database exits non-zero too, naming it" bash -c '[ "$0" != 0 ] && grep -q "holds $1.lock" <<<"$2"' "$rc" "$DB" "$out"
+check "... before it made its root in the kernel" no_root "$ROOT-2"
+if [ -n "$PORT" ]; then
+	out=$(other "$ROOT-3" "$TMP/t2/third.db" none --listen "127.0.0.1:$PORT"); rc=$?
+	check "a daemon that cannot have its port stops before the kernel ($rc)" bash -c '[ "$0" != 0 ] && grep -q "cannot listen" <<<"$1"' "$rc" "$out"
+	check "... (no root made)" no_root "$ROOT-3"
+fi
+api GET /api/v1/groups/mine
+check "the first daemon still answers" is 200
+
+# ---- paths the daemon did not make are trusted only if root alone could have made them ----
+# planted WHAT: a second daemon (its own root and database) meets a path of another user's
+planted() {
+	local what=$1; shift
+	out=$(other "$ROOT-p" "$TMP/t2/p.db" "$TMP/t2/p.sock" "$@"); rc=$?
+	check "$what is refused at start, naming the path" bash -c '[ "$0" != 0 ] && grep -q "refusing to start: $1 .*only root may own and write it" <<<"$2"' "$rc" "$PLANT" "$out"
+}
+PLANT=$TMP/t2/token; echo 0000000000000000000000000000000000000000000000000000000000000000 >"$PLANT"; chown 65534 "$PLANT"
+planted "a token file of another user's"
+rm -f "$PLANT"
+PLANT=$TMP/t2/state; mkdir -p "$PLANT"; chown 65534 "$PLANT"
+planted "a state directory of another user's"
+chown 0 "$PLANT"
+PLANT=$TMP/t2/sockdir; mkdir -m 0777 "$PLANT"
+out=$(other "$ROOT-p" "$TMP/t2/p.db" "$PLANT/sock"); rc=$?
+check "a socket directory anyone may write is refused, naming it" bash -c '[ "$0" != 0 ] && grep -q "$1 is writable by everyone" <<<"$2"' "$rc" "$PLANT" "$out"
+PLANT=$TMP/t2/p.db; touch "$PLANT"; chown 65534 "$PLANT"
+planted "a database file of another user's"
+check "none of them made its root in the kernel" no_root "$ROOT-p"
+printf 'not a socket\n' >"$TMP/t2/file.sock"
+out=$(other "$ROOT-p" "$TMP/t2/q.db" "$TMP/t2/file.sock")
+check "a socket path that is a regular file is named as such" grep -q "file.sock is a file, not a socket" <<<"$out"
+rm -f /run/cgwarden/"$ROOT"-[0-9p].lock
+
 finish
