@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -51,10 +52,35 @@ typedef struct Listener {
 static Listener listeners[2]; /* tcp, unix: one server per process */
 
 typedef struct Pending {
+        char *raw_path; /* as the client sent it, before libmicrohttpd decodes it */
         char *body;
         size_t len;
-        bool too_large;
+        bool started, too_large;
 } Pending;
+
+/* libmicrohttpd decodes the path before the handler sees it, so "%2F" in a name would be a
+ * slash and "%00" would end it: routing must see the path as sent (api.c decodes each
+ * segment itself). This callback gets the URI first; what it returns is the request's state. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
+        (void)cls, (void)conn;
+        Pending *p = calloc(1, sizeof *p);
+        if (p)
+                p->raw_path = strndup(uri, strcspn(uri, "?"));
+        return p;
+}
+
+/* RFC 9112 6.3: Content-Length values that differ make the message length unknowable: 400. */
+static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+        const char **first = cls;
+        (void)kind;
+        if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0)
+                return MHD_YES;
+        if (!*first)
+                *first = value;
+        else if (strcmp(*first, value) != 0)
+                *first = "";
+        return MHD_YES;
+}
 
 const char *http_header(const HttpRequest *req, const char *name) {
         return MHD_lookup_connection_value(req->impl, MHD_HEADER_KIND, name);
@@ -163,6 +189,17 @@ static enum MHD_Result too_large(struct MHD_Connection *conn, size_t max) {
         return send_response(conn, NULL, &r);
 }
 
+static enum MHD_Result bad_request(struct MHD_Connection *conn, const char *message) {
+        HttpResponse r = {.status = 400, .content_type = "application/json"};
+        char buf[200];
+        int n = snprintf(buf, sizeof buf, "{\"error\":{\"code\":\"bad_request\",\"message\":\"%s\",\"field\":null}}",
+                         message);
+        r.body = strndup(buf, (size_t)n);
+        r.len = r.body ? (size_t)n : 0;
+        http_response_header(&r, "Connection", "close");
+        return send_response(conn, NULL, &r);
+}
+
 static uid_t peer_uid(struct MHD_Connection *conn) {
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         struct ucred cred;
@@ -178,13 +215,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         Listener *l = cls;
         HttpServer *s = l->server;
         Pending *p = *con_cls;
+        (void)url; /* decoded: p->raw_path is routed instead */
 
-        if (!p) {
-                p = calloc(1, sizeof *p);
-                if (!p)
-                        return MHD_NO;
-                *con_cls = p;
-                const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (!p || !p->raw_path)
+                return MHD_NO; /* out of memory in on_uri */
+        if (!p->started) {
+                p->started = true;
+                const char *cl = NULL;
+                MHD_get_connection_values(conn, MHD_HEADER_KIND, count_length, &cl);
+                if (cl && !cl[0])
+                        return bad_request(conn, "conflicting Content-Length headers");
                 unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
                 /* A body a little over the limit is read and dropped before the 413, so the
                  * client is not reset mid-upload before it reads the answer; a huge one is cut off. */
@@ -212,7 +252,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
         HttpRequest req = {
             .method = method,
-            .path = url,
+            .path = p->raw_path,
             .body = p->body ? p->body : "",
             .body_len = p->len,
             .transport = l->transport,
@@ -227,6 +267,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
         Pending *p = *con_cls;
         if (p) {
+                free(p->raw_path);
                 free(p->body);
                 free(p);
                 *con_cls = NULL;
@@ -315,7 +356,8 @@ static struct MHD_Daemon *start_mhd(const HttpConfig *cfg, int fd, Listener *l) 
                                 NULL, on_request, l, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
                                 cfg->threads, MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit,
                                 MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_sec, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                                (size_t)64 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+                                (size_t)64 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                                MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_END);
 }
 
 int http_bind(const HttpConfig *cfg, HttpHandler handler, void *app, HttpServer **ret, CgError *err) {

@@ -15,7 +15,7 @@ typedef enum HttpTransport {
 
 typedef struct HttpRequest {
         const char *method;
-        const char *path; /* without the query string */
+        const char *path; /* as sent (still percent-encoded), without the query string */
         const char *body; /* NUL-terminated; body_len excludes the NUL */
         size_t body_len;
         HttpTransport transport;

@@ -173,7 +173,7 @@ api GET /api/v1/groups
 check "list has all three" has '"name":"web"'
 check "list has the nested one" has '"name":"api"'
 api GET '/api/v1/groups/..%2F..%2Fetc'
-check "a path-like name is 404" is 404
+check "a path-like name (an encoded slash) is 400 invalid_path" bash -c '[ "$0" = 400 ] && [[ $1 == *invalid_path* ]]' "$STATUS" "$BODY"
 
 # ---- limits ----
 api PATCH /api/v1/groups/web/limits '{"memory":{"max":"256M"},"pids":{"max":"max"}}'

@@ -61,6 +61,32 @@ wait_end ice "$SLEEP_ID"
 api DELETE "/api/v1/groups/icechild"
 api DELETE "/api/v1/groups/ice?force=true"
 check "the groups go" is 204
+# ---- the path is split into segments before decoding: %00 and %2F in a name act on nothing ----
+api POST /api/v1/groups '{"name":"web"}'
+api POST /api/v1/groups '{"name":"webx","parent":"web"}'
+api DELETE '/api/v1/groups/web%00x'
+check "DELETE of web%00x is 400 invalid_path" bash -c '[ "$0" = 400 ] && [[ $1 == *invalid_path* ]]' "$STATUS" "$BODY"
+api POST '/api/v1/groups/web%2Fwebx/freeze'
+check "freeze of web%2Fwebx is 400" is 400
+api DELETE '/api/v1/groups/web%2'
+check "a broken escape is 400" is 400
+api GET /api/v1/groups/web
+check "... and web is still there, thawed" has '"state":"THAWED"'
+api GET /api/v1/groups/webx
+check "... and so is webx, thawed" has '"state":"THAWED"'
+check "... in the kernel too" test "$(k_state web/webx)" = THAWED
+api GET '/api/v1/groups/w%65b'
+check "an escape that decodes to a valid name still works (w%65b is web)" bash -c '[ "$0" = 200 ] && [[ $1 == *"\"name\":\"web\""* ]]' "$STATUS" "$BODY"
+api DELETE /api/v1/groups/webx
+api DELETE /api/v1/groups/web
+# RFC 9112 6.3: two Content-Length values that differ are a 400, and the connection closes.
+if [ -n "$PORT" ]; then
+	resp=$(exec 3<>"/dev/tcp/127.0.0.1/$PORT"; printf 'POST /api/v1/groups HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 13\r\n\r\n{"name":"cl"}' >&3; timeout 5 cat <&3)
+	check "conflicting Content-Length headers are 400" grep -q '^HTTP/1.1 400' <<<"$resp"
+	api GET /api/v1/groups/cl
+	check "... and nothing was created" is 404
+fi
+
 # ---- one daemon per root and per database, refused before it touches anything ----
 api POST /api/v1/groups '{"name":"mine","limits":{"pids":{"max":42}}}'
 # other ROOT DB SOCKET [options]: a second daemon, as an operator might start one by mistake
