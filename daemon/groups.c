@@ -85,6 +85,22 @@ static int load(Groups *gs, const char *name, StoreGroup *ret_g, Chain *ret_c, C
         return chain_from(gs, ret_g, ret_c, err);
 }
 
+/* The kernel's freeze state of the group's parent; THAWED for a top group (the daemon's
+ * root is never frozen). */
+static int parent_state_locked(Groups *gs, const Chain *c, CgFreezeState *ret) {
+        *ret = CG_THAWED;
+        if (c->path.depth < 2)
+                return 0;
+        CgGroupPath p = c->path;
+        p.depth--;
+        return gs->driver->ops->freeze_state(gs->driver, &p, ret);
+}
+
+static int parent_frozen(CgError *err) {
+        return cg_error_set(err, -EBUSY, "parent_frozen", NULL,
+                            "a parent group is frozen, which keeps this one frozen; thaw the parent first");
+}
+
 static int fill_view(Groups *gs, const StoreGroup *g, const CgGroupPath *p, GroupView *v) {
         *v = (GroupView){.g = *g};
         if (gs->driver->ops->freeze_state(gs->driver, p, &v->state) < 0)
@@ -350,6 +366,11 @@ int groups_freeze(Groups *gs, const char *name, bool freeze, GroupView *ret, CgE
         int r = load(gs, name, &g, &c, err);
         if (r < 0)
                 return r;
+        /* A thaw under a frozen parent would change the group's own state and still leave it
+         * frozen: refused before anything is written (its desired state stays frozen). */
+        CgFreezeState ps;
+        if (!freeze && parent_state_locked(gs, &c, &ps) == 0 && ps != CG_THAWED)
+                return parent_frozen(err);
         r = freeze ? gs->driver->ops->freeze(gs->driver, &c.path, err)
                    : gs->driver->ops->thaw(gs->driver, &c.path, err);
         if (r < 0)
@@ -449,6 +470,41 @@ int groups_place_locked(Groups *gs, const char *name, pid_t pid, const char *tag
         return r < 0 ? r : gs->driver->ops->place(gs->driver, &c.path, pid, tag, leaf, err);
 }
 
+/* One group, its row and its directories together: the row goes first inside a store step,
+ * so a database that cannot take it (full, read-only) fails before the kernel is touched; a
+ * kernel that refuses takes the row back. A commit that fails after the kernel went puts the
+ * group back in the kernel, empty, so that both still agree. */
+static int delete_one_locked(Groups *gs, const StoreGroup *g, const CgGroupPath *p, bool force, CgError *err) {
+        int r = store_step_begin(gs->store);
+        if (r < 0)
+                return store_failed(err, r);
+        r = store_group_delete(gs->store, g->name);
+        if (r < 0) {
+                store_step_undo(gs->store);
+                return r == -ENOTEMPTY ? cg_error_set(err, r, "has_children", NULL, "the group has child groups")
+                                       : store_failed(err, r);
+        }
+        /* Its usage to the end, for the ledger: read while the files are still there. */
+        CgStats final = {0};
+        int dirs[_CG_CTRL_COUNT];
+        if (gs->acct && open_stat_dirs_locked(gs, p, dirs, NULL) >= 0)
+                (void)read_stat_dirs(gs, dirs, &final);
+        r = gs->driver->ops->destroy(gs->driver, p, force, err);
+        if (r < 0) {
+                store_step_undo(gs->store);
+                return r;
+        }
+        r = store_step_commit(gs->store);
+        if (r < 0) {
+                if (create_with(gs, p, &g->limits, NULL) >= 0 && g->frozen)
+                        (void)gs->driver->ops->freeze(gs->driver, p, NULL);
+                return store_failed(err, r);
+        }
+        changed(gs);
+        acct_group_ended(gs->acct, g, &final);
+        return 0;
+}
+
 static int delete_locked(Groups *gs, const char *name, bool force, CgError *err) {
         _cleanup_free_ StoreGroup *all = NULL;
         size_t n = 0;
@@ -460,35 +516,30 @@ static int delete_locked(Groups *gs, const char *name, bool force, CgError *err)
         r = store_group_list(gs->store, &all, &n);
         if (r < 0)
                 return store_failed(err, r);
-        /* Thaw the top of the tree first: on v1 a frozen task cannot die, and thawing a
-         * child under a frozen parent does nothing. */
-        if (force)
+        bool children = false;
+        for (size_t i = 0; i < n; i++)
+                children = children || strcmp(all[i].parent, name) == 0;
+        if (children && !force)
+                return cg_error_set(err, -ENOTEMPTY, "has_children", NULL,
+                                    "the group has child groups; delete them first or use force=true");
+        /* A frozen parent keeps it frozen, and on v1 a frozen task cannot die: refused before
+         * anything is written. */
+        if (force) {
+                CgFreezeState ps;
+                if (parent_state_locked(gs, &c, &ps) == 0 && ps != CG_THAWED)
+                        return parent_frozen(err);
+                /* Thaw the top of the tree first: thawing a child under a frozen parent does nothing. */
                 (void)gs->driver->ops->thaw(gs->driver, &c.path, NULL);
-        /* Children first; without force a group with children stays. */
+        }
+        /* Children first. */
         for (size_t i = n; i-- > 0;) {
                 if (strcmp(all[i].parent, name) != 0)
                         continue;
-                if (!force)
-                        return cg_error_set(err, -ENOTEMPTY, "has_children", NULL,
-                                            "the group has child groups; delete them first or use force=true");
                 r = delete_locked(gs, all[i].name, force, err);
                 if (r < 0)
                         return r;
         }
-        /* Its usage to the end, for the ledger: read while the files are still there. */
-        CgStats final = {0};
-        int dirs[_CG_CTRL_COUNT];
-        if (gs->acct && open_stat_dirs_locked(gs, &c.path, dirs, NULL) >= 0)
-                (void)read_stat_dirs(gs, dirs, &final);
-        r = gs->driver->ops->destroy(gs->driver, &c.path, force, err);
-        if (r < 0)
-                return r;
-        r = store_group_delete(gs->store, name);
-        if (r < 0)
-                return store_failed(err, r);
-        changed(gs);
-        acct_group_ended(gs->acct, &g, &final);
-        return 0;
+        return delete_one_locked(gs, &g, &c.path, force, err);
 }
 
 int groups_delete(Groups *gs, const char *name, bool force, CgError *err) {
@@ -526,7 +577,15 @@ static int reconcile_one(Groups *gs, const StoreGroup *g) {
                                 cg_limit_key_section(k), cg_limit_key_leaf(k));
                         changed = 1;
                 }
-        CgFreezeState s;
+        /* Under a frozen parent the kernel shows the group frozen whatever its own state: one
+         * desired frozen is frozen again (its own state, at once, so that it stays frozen when
+         * the parent thaws); one desired thawed waits for its parent, unasked (no wait here). */
+        CgFreezeState s, ps;
+        if (parent_state_locked(gs, &c, &ps) == 0 && ps != CG_THAWED) {
+                if (g->frozen && gs->driver->ops->freeze(gs->driver, &c.path, &err) < 0)
+                        goto fail;
+                return changed;
+        }
         r = gs->driver->ops->freeze_state(gs->driver, &c.path, &s);
         if (r >= 0 && g->frozen != (s == CG_FROZEN)) {
                 r = g->frozen ? gs->driver->ops->freeze(gs->driver, &c.path, &err)

@@ -74,6 +74,22 @@ static int exec(Store *s, const char *sql) {
         return errno_of(s->db, rc);
 }
 
+int store_step_begin(Store *s) {
+        return exec(s, "SAVEPOINT step");
+}
+
+int store_step_commit(Store *s) {
+        int r = exec(s, "RELEASE step");
+        if (r < 0)
+                store_step_undo(s);
+        return r;
+}
+
+void store_step_undo(Store *s) {
+        (void)exec(s, "ROLLBACK TO step");
+        (void)exec(s, "RELEASE step");
+}
+
 int store_schema_version(Store *s) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);

@@ -34,6 +34,14 @@ int store_group_insert(Store *s, const StoreGroup *g);
 int store_group_update(Store *s, const StoreGroup *g);
 /* -ENOENT if unknown, -ENOTEMPTY if it still has children. */
 int store_group_delete(Store *s, const char *name);
+
+/* A step that must change the database and the kernel together: the row changes inside
+ * store_step_begin(), the kernel next, and store_step_commit() makes it durable, or
+ * store_step_undo() takes it back when the kernel refused. A database that cannot take the
+ * change (full, read-only) fails at the row, before the kernel was touched. Steps nest. */
+int store_step_begin(Store *s);
+int store_step_commit(Store *s);
+void store_step_undo(Store *s);
 int store_group_get(Store *s, const char *name, StoreGroup *ret);
 /* All groups, parents before children. Caller frees *ret. */
 int store_group_list(Store *s, StoreGroup **ret, size_t *ret_n);

@@ -61,6 +61,31 @@ wait_end ice "$SLEEP_ID"
 api DELETE "/api/v1/groups/icechild"
 api DELETE "/api/v1/groups/ice?force=true"
 check "the groups go" is 204
+# ---- a refused thaw changes nothing in the kernel ----
+# own_frozen GROUP: the group's own freeze request, not the one a parent imposes
+own_frozen() { if [ "$LAYOUT" = v2 ]; then kf "$1" - cgroup.freeze; else kf "$1" freezer freezer.self_freezing; fi; }
+api POST /api/v1/groups '{"name":"top"}'
+api POST /api/v1/groups '{"name":"sub","parent":"top"}'
+api POST /api/v1/groups/sub/freeze
+api POST /api/v1/groups/top/freeze
+api POST /api/v1/groups/sub/thaw
+check "thawing a child under a frozen parent is 409 parent_frozen" bash -c '[ "$0" = 409 ] && [[ $1 == *parent_frozen* ]]' "$STATUS" "$BODY"
+check "... and its own state in the kernel is still frozen" test "$(own_frozen top/sub)" = 1
+api POST /api/v1/groups/top/thaw
+check "so when the parent thaws, the child stays frozen, as acknowledged ($(k_state top/sub))" test "$(k_state top/sub)" = FROZEN
+api GET /api/v1/groups/sub
+check "... and the API says so" has '"state":"FROZEN"'
+api POST /api/v1/groups/sub/thaw
+api POST /api/v1/groups/top/freeze
+api DELETE '/api/v1/groups/sub?force=true'
+check "a forced delete under a frozen parent is 409 too" is 409
+check "... and wrote nothing (the child's own state is thawed, as it was)" test "$(own_frozen top/sub)" = 0
+api GET /api/v1/groups/sub
+check "... and the group is still there" is 200
+api POST /api/v1/groups/top/thaw
+api DELETE '/api/v1/groups/top?force=true'
+check "thawed, the tree goes" is 204
+
 # ---- the path is split into segments before decoding: %00 and %2F in a name act on nothing ----
 api POST /api/v1/groups '{"name":"web"}'
 api POST /api/v1/groups '{"name":"webx","parent":"web"}'
