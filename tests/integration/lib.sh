@@ -173,8 +173,12 @@ remove_root() {
 	done
 }
 
+# Commands a suite adds for cleanup (unmounting what it mounted), run after the daemon stops.
+AT_EXIT=()
 cleanup() {
 	stop_daemon
+	local c
+	for c in "${AT_EXIT[@]}"; do eval "$c"; done
 	if [ "$FAIL" != 0 ] || [ -n "${SHOW_LOG:-}" ]; then
 		echo "# daemon log:"; sed 's/^/#   /' "$TMP/daemon.log" | tail -n 60
 	fi

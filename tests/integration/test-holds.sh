@@ -162,4 +162,30 @@ out=$(other "$ROOT-p" "$TMP/t2/q.db" "$TMP/t2/file.sock")
 check "a socket path that is a regular file is named as such" grep -q "file.sock is a file, not a socket" <<<"$out"
 rm -f /run/cgwarden/"$ROOT"-[0-9p].lock
 
+# ---- a delete the database cannot record changes nothing in the kernel ----
+# The database on a small tmpfs of the test's own, filled: SQLite's write fails (SQLITE_FULL)
+# as on a full disk.
+SMALL=$TMP/small
+mkdir -p "$SMALL"
+if mount -t tmpfs -o size=8m,mode=0700 tmpfs "$SMALL"; then
+	AT_EXIT+=("umount -l '$SMALL'")
+	stop_daemon
+	start_daemon --db "$SMALL/cgwarden.db" || echo "# the daemon did not start on $SMALL"
+	api POST /api/v1/groups '{"name":"keep","limits":{"pids":{"max":33}}}'
+	check "a group on a database on a small filesystem" is 201
+	dd if=/dev/zero of="$SMALL/fill" bs=64k 2>/dev/null
+	api DELETE /api/v1/groups/keep
+	check "with the filesystem full, the delete fails (5xx: $STATUS)" bash -c '[ "$0" -ge 500 ]' "$STATUS"
+	check "... the group is still in the kernel, with its limit" test "$(k_pids keep)" = 33
+	api GET /api/v1/groups/keep
+	check "... and in the API" is 200
+	rm -f "$SMALL/fill"
+	api DELETE /api/v1/groups/keep
+	check "with room again, the same delete works" is 204
+	check "... and the kernel's group is gone" test ! -d "$(gdir keep pids)"
+	stop_daemon
+else
+	for t in 1 2 3 4 5 6; do skip "a delete the database cannot record (check $t)" "cannot mount a tmpfs here"; done
+fi
+
 finish
