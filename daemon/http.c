@@ -5,9 +5,14 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <unistd.h>
+#include <time.h>
+#include <poll.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -18,6 +23,21 @@
 #include "cg-util.h"
 
 typedef struct Stream Stream;
+typedef struct Conn Conn;
+
+/* One open connection. Each request must arrive whole within request_deadline_sec of the
+ * connection's start or of its previous answer (not reset by each byte, as libmicrohttpd's
+ * idle timeout is): the reaper shuts a connection that is late, so slow or idle clients
+ * cannot hold the connection slots that others need. */
+struct Conn {
+        int fd;
+        HttpTransport transport;
+        uint64_t since; /* CLOCK_MONOTONIC µs */
+        bool busy;      /* its request is being answered (or streamed) */
+        bool shut;
+        Stream *stream; /* its event stream, while one is open */
+        Conn *prev, *next;
+};
 
 struct HttpServer {
         struct MHD_Daemon *tcp, *unix_;
@@ -32,11 +52,22 @@ struct HttpServer {
         Stream *waiting;
         uint64_t wake_seq;
         bool closing;
+        /* Open connections (conn_lock), for the request deadline and the stream cap. */
+        pthread_mutex_t conn_lock;
+        Conn *conns;
+        unsigned streams[2]; /* open event streams per transport */
+        unsigned stream_max, request_deadline_sec;
+        pthread_t reaper;
+        bool reaper_started;
+        int reaper_stop[2]; /* a pipe: closing the write end stops the reaper at once */
 };
 
 /* A streamed response on one connection. It is on `waiting` exactly while suspended. */
 struct Stream {
         HttpServer *server;
+        HttpTransport transport;
+        bool gone;   /* the client closed: end at the next read (under conn_lock) */
+        Conn *track; /* its connection's entry, until either goes (under conn_lock) */
         struct MHD_Connection *conn;
         ssize_t (*read)(void *cls, char *buf, size_t max);
         void (*free)(void *cls);
@@ -98,6 +129,8 @@ void http_response_header(HttpResponse *resp, const char *name, const char *valu
         }
 }
 
+static Conn *conn_of(struct MHD_Connection *conn);
+
 /* libmicrohttpd asks for more of a stream: what the reader has, or suspend until a wake.
  * The wake sequence is read before the reader runs, so a wake that comes while it looks is
  * never lost: the connection is suspended only if nothing was woken since. */
@@ -108,6 +141,9 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max) {
         uint64_t seq = s->wake_seq;
         bool closing = s->closing;
         pthread_mutex_unlock(&s->stream_lock);
+        pthread_mutex_lock(&s->conn_lock);
+        closing = closing || st->gone;
+        pthread_mutex_unlock(&s->conn_lock);
         if (closing)
                 return MHD_CONTENT_READER_END_OF_STREAM;
         ssize_t n = st->read(st->cls, buf, max);
@@ -125,6 +161,11 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max) {
 
 static void stream_free(void *cls) {
         Stream *st = cls;
+        pthread_mutex_lock(&st->server->conn_lock);
+        st->server->streams[st->transport]--;
+        if (st->track)
+                st->track->stream = NULL;
+        pthread_mutex_unlock(&st->server->conn_lock);
         st->free(st->cls);
         free(st);
 }
@@ -141,24 +182,43 @@ void http_wake(void *server) {
         pthread_mutex_unlock(&s->stream_lock);
 }
 
-static struct MHD_Response *stream_response(struct MHD_Connection *conn, HttpServer *s, HttpResponse *r) {
+static struct MHD_Response *stream_response(struct MHD_Connection *conn, HttpServer *s, HttpTransport t,
+                                            HttpResponse *r) {
         Stream *st = calloc(1, sizeof *st);
         struct MHD_Response *m = NULL;
         if (st) {
-                *st = (Stream){s, conn, r->stream_read, r->stream_free, r->stream_cls, NULL};
+                *st = (Stream){s, t, false, NULL, conn, r->stream_read, r->stream_free, r->stream_cls, NULL};
                 m = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_reader, st, stream_free);
         }
         if (!m) {
                 free(st);
                 r->stream_free(r->stream_cls);
+                return NULL;
         }
+        pthread_mutex_lock(&s->conn_lock);
+        s->streams[t]++;
+        Conn *c = conn_of(conn);
+        if (c) {
+                c->stream = st;
+                st->track = c;
+        }
+        pthread_mutex_unlock(&s->conn_lock);
         return m;
 }
 
+/* Event streams live long: they have a cap of their own per transport, so that idle streams
+ * cannot take every connection; past it, 503 and the connection closes. */
+static bool stream_slot_free(HttpServer *s, HttpTransport t) {
+        pthread_mutex_lock(&s->conn_lock);
+        bool ok = s->streams[t] < s->stream_max;
+        pthread_mutex_unlock(&s->conn_lock);
+        return ok;
+}
+
 /* s: the server, for a streamed response; NULL for a buffered one. */
-static enum MHD_Result send_response(struct MHD_Connection *conn, HttpServer *s, HttpResponse *r) {
+static enum MHD_Result send_response(struct MHD_Connection *conn, HttpServer *s, HttpTransport t, HttpResponse *r) {
         struct MHD_Response *m =
-            r->stream_read ? stream_response(conn, s, r)
+            r->stream_read ? stream_response(conn, s, t, r)
                            : MHD_create_response_from_buffer(r->len, r->body ? r->body : (char *)"",
                                                              r->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
         if (!m) {
@@ -186,7 +246,117 @@ static enum MHD_Result too_large(struct MHD_Connection *conn, size_t max) {
         r.body = strndup(buf, (size_t)n);
         r.len = r.body ? (size_t)n : 0;
         http_response_header(&r, "Connection", "close");
-        return send_response(conn, NULL, &r);
+        return send_response(conn, NULL, HTTP_TCP, &r);
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static Conn *conn_of(struct MHD_Connection *conn) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        return ci ? ci->socket_context : NULL;
+}
+
+/* A request being answered is not late; once answered, the next one's deadline starts. */
+static void conn_set_busy(HttpServer *s, struct MHD_Connection *conn, bool busy) {
+        Conn *c = conn_of(conn);
+        if (!c)
+                return;
+        pthread_mutex_lock(&s->conn_lock);
+        c->busy = busy;
+        c->since = now_usec();
+        pthread_mutex_unlock(&s->conn_lock);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+        Listener *l = cls;
+        HttpServer *s = l->server;
+        pthread_mutex_lock(&s->conn_lock);
+        if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+                const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+                Conn *c = ci ? calloc(1, sizeof *c) : NULL;
+                if (c) {
+                        *c = (Conn){.fd = ci->connect_fd, .transport = l->transport, .since = now_usec(), .next = s->conns};
+                        if (s->conns)
+                                s->conns->prev = c;
+                        s->conns = c;
+                }
+                *socket_context = c;
+        } else if (*socket_context) { /* closed: libmicrohttpd closes the fd only after this */
+                Conn *c = *socket_context;
+                if (c->stream)
+                        c->stream->track = NULL;
+                if (c->prev)
+                        c->prev->next = c->next;
+                else
+                        s->conns = c->next;
+                if (c->next)
+                        c->next->prev = c->prev;
+                free(c);
+                *socket_context = NULL;
+        }
+        pthread_mutex_unlock(&s->conn_lock);
+}
+
+/* Every 250 ms: shut the connections whose request is late (Conn). shutdown() makes
+ * libmicrohttpd read EOF and close it in its own thread; conn_lock keeps the fd from being
+ * closed (and reused) meanwhile. */
+static void *reaper(void *arg) {
+        HttpServer *s = arg;
+        struct pollfd p = {.fd = s->reaper_stop[0], .events = POLLIN};
+        while (poll(&p, 1, 250) == 0) {
+                uint64_t late = now_usec() - (uint64_t)s->request_deadline_sec * 1000000u;
+                bool wake = false;
+                pthread_mutex_lock(&s->conn_lock);
+                for (Conn *c = s->conns; c; c = c->next) {
+                        if (!c->busy && !c->shut && c->since < late) {
+                                (void)shutdown(c->fd, SHUT_RDWR);
+                                c->shut = true;
+                        }
+                        /* A waiting stream is not polled by libmicrohttpd: a client gone
+                         * would sit in CLOSE-WAIT until the next event. */
+                        struct pollfd h = {.fd = c->fd, .events = POLLRDHUP};
+                        if (c->stream && !c->stream->gone && poll(&h, 1, 0) > 0) {
+                                c->stream->gone = true;
+                                wake = true;
+                        }
+                }
+                pthread_mutex_unlock(&s->conn_lock);
+                if (wake)
+                        http_wake(s);
+        }
+        return NULL;
+}
+
+/* libmicrohttpd's own messages, in the log's form; a client closing, resetting or timing out
+ * its connection is ordinary traffic (a burst of them would flood the journal), not news. */
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+        static const char *const ordinary[] = {"connection closure", "Connection reset", "socket is closed",
+                                               "Failed to send", "forcibly closed", "timed out", "Broken pipe"};
+        char msg[512];
+        (void)cls;
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        msg[strcspn(msg, "\n")] = '\0';
+        for (size_t i = 0; i < ELEMENTSOF(ordinary); i++)
+                if (strstr(msg, ordinary[i]))
+                        return;
+        fprintf(stderr, "cgwardend: http: %s\n", msg);
+}
+
+static enum MHD_Result unavailable(struct MHD_Connection *conn, const char *message) {
+        HttpResponse r = {.status = 503, .content_type = "application/json"};
+        char buf[200];
+        int n = snprintf(buf, sizeof buf,
+                         "{\"error\":{\"code\":\"unavailable\",\"message\":\"%s\",\"field\":null}}", message);
+        r.body = strndup(buf, (size_t)n);
+        r.len = r.body ? (size_t)n : 0;
+        http_response_header(&r, "Retry-After", "5");
+        http_response_header(&r, "Connection", "close");
+        return send_response(conn, NULL, HTTP_TCP, &r);
 }
 
 static enum MHD_Result bad_request(struct MHD_Connection *conn, const char *message) {
@@ -197,7 +367,7 @@ static enum MHD_Result bad_request(struct MHD_Connection *conn, const char *mess
         r.body = strndup(buf, (size_t)n);
         r.len = r.body ? (size_t)n : 0;
         http_response_header(&r, "Connection", "close");
-        return send_response(conn, NULL, &r);
+        return send_response(conn, NULL, HTTP_TCP, &r);
 }
 
 static uid_t peer_uid(struct MHD_Connection *conn) {
@@ -259,12 +429,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             .peer_uid = l->transport == HTTP_UNIX ? peer_uid(conn) : (uid_t)-1,
             .impl = conn,
         };
+        conn_set_busy(s, conn, true);
         HttpResponse resp = {.status = 500};
         s->handler(s->app, &req, &resp);
-        return send_response(conn, s, &resp);
+        if (resp.stream_read && !stream_slot_free(s, l->transport)) {
+                resp.stream_free(resp.stream_cls);
+                return unavailable(conn, "too many event streams are open; try again later");
+        }
+        return send_response(conn, s, l->transport, &resp);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
+        Listener *l = cls;
+        (void)toe;
+        conn_set_busy(l->server, conn, false);
         Pending *p = *con_cls;
         if (p) {
                 free(p->raw_path);
@@ -351,13 +529,20 @@ static int bind_unix(const char *path, CgError *err) {
         return fd;
 }
 
+/* Each listener gets its own connection limit, so the unix socket keeps capacity whatever
+ * happens on TCP; a per-address cap on a non-loopback TCP listener (on loopback every client
+ * shares one address, and the cap would let one client shut out the others). */
 static struct MHD_Daemon *start_mhd(const HttpConfig *cfg, int fd, Listener *l) {
+        unsigned limit = l->transport == HTTP_TCP ? cfg->tcp_connection_limit : cfg->unix_connection_limit;
+        unsigned per_ip = l->transport == HTTP_TCP && cfg->per_peer_limit ? cfg->per_peer_limit : 0;
         return MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0, NULL,
                                 NULL, on_request, l, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
-                                cfg->threads, MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit,
-                                MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_sec, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                                (size_t)64 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-                                MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_END);
+                                cfg->threads, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                per_ip, MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_sec,
+                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_NOTIFY_COMPLETED,
+                                on_completed, l, MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
+                                MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                                MHD_OPTION_END);
 }
 
 int http_bind(const HttpConfig *cfg, HttpHandler handler, void *app, HttpServer **ret, CgError *err) {
@@ -365,9 +550,16 @@ int http_bind(const HttpConfig *cfg, HttpHandler handler, void *app, HttpServer 
         int r = 0;
         if (!s)
                 return -ENOMEM;
-        *s = (HttpServer){
-            .tcp_fd = -EBADF, .unix_fd = -EBADF, .handler = handler, .app = app, .body_max = cfg->body_max};
+        *s = (HttpServer){.tcp_fd = -EBADF,
+                          .unix_fd = -EBADF,
+                          .handler = handler,
+                          .app = app,
+                          .body_max = cfg->body_max,
+                          .stream_max = cfg->stream_limit,
+                          .request_deadline_sec = cfg->request_deadline_sec,
+                          .reaper_stop = {-EBADF, -EBADF}};
         pthread_mutex_init(&s->stream_lock, NULL);
+        pthread_mutex_init(&s->conn_lock, NULL);
         if (cfg->listen)
                 r = s->tcp_fd = bind_tcp(cfg->listen, &s->port, err);
         if (r >= 0 && cfg->socket_path) {
@@ -384,6 +576,12 @@ int http_bind(const HttpConfig *cfg, HttpHandler handler, void *app, HttpServer 
 }
 
 int http_serve(HttpServer *s, const HttpConfig *cfg, CgError *err) {
+        if (pipe2(s->reaper_stop, O_CLOEXEC) < 0)
+                return cg_error_set(err, -errno, "listen_failed", NULL, "pipe: %m");
+        int r = -pthread_create(&s->reaper, NULL, reaper, s);
+        if (r < 0)
+                return cg_error_set(err, r, "listen_failed", NULL, "starting the connection reaper: %s", strerror(-r));
+        s->reaper_started = true;
         if (s->tcp_fd >= 0) {
                 listeners[0] = (Listener){s, HTTP_TCP};
                 s->tcp = start_mhd(cfg, s->tcp_fd, &listeners[0]);
@@ -417,6 +615,11 @@ void http_stop(HttpServer *s) {
                 MHD_stop_daemon(s->tcp);
         if (s->unix_)
                 MHD_stop_daemon(s->unix_);
+        if (s->reaper_started) {
+                close(s->reaper_stop[1]);
+                pthread_join(s->reaper, NULL);
+                close(s->reaper_stop[0]);
+        }
         if (s->tcp_fd >= 0)
                 close(s->tcp_fd);
         if (s->unix_fd >= 0) {
@@ -424,5 +627,6 @@ void http_stop(HttpServer *s) {
                 unlink(s->socket_path);
         }
         pthread_mutex_destroy(&s->stream_lock);
+        pthread_mutex_destroy(&s->conn_lock);
         free(s);
 }

@@ -51,8 +51,12 @@ typedef struct HttpConfig {
         const char *listen;      /* "ADDR:PORT" ("[::1]:8470" for IPv6), or NULL for no TCP */
         const char *socket_path; /* or NULL */
         size_t body_max;
-        unsigned connection_limit;
-        unsigned timeout_sec;
+        /* Each listener's own connection limit: the unix socket keeps capacity of its own. */
+        unsigned tcp_connection_limit, unix_connection_limit;
+        unsigned per_peer_limit;       /* per client address on TCP; 0: none (loopback) */
+        unsigned stream_limit;         /* open event streams, per listener */
+        unsigned request_deadline_sec; /* a request must arrive whole within this */
+        unsigned timeout_sec;          /* idle, while an answer is being sent */
         unsigned threads;
 } HttpConfig;
 

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
@@ -231,6 +232,31 @@ static int check_paths(const Options *o, CgError *err) {
         return r;
 }
 
+#define HTTP_STREAMS_MAX           64 /* event streams per listener (a dashboard tab holds one) */
+#define HTTP_REQUEST_DEADLINE_SEC  10 /* from connect, or the last answer, to a whole request */
+#define HTTP_PER_PEER_MAX          64 /* connections per client address, on a non-loopback listener */
+
+/* Connection limits sized to the open-file limit (raised to its hard limit first), leaving
+ * 512 descriptors for the daemon's own files: three quarters for TCP, a quarter for the unix
+ * socket, so that neither can take the other's. */
+static void size_connections(HttpConfig *hc) {
+        struct rlimit rl;
+        rlim_t n = 1024;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+                if (rl.rlim_cur < rl.rlim_max) {
+                        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+                        (void)setrlimit(RLIMIT_NOFILE, &rl);
+                        (void)getrlimit(RLIMIT_NOFILE, &rl);
+                }
+                n = rl.rlim_cur == RLIM_INFINITY ? 65536 : rl.rlim_cur;
+        }
+        unsigned spare = n > 1024 ? (unsigned)(n - 512) : (unsigned)n / 2;
+        hc->tcp_connection_limit = spare / 4 * 3;
+        hc->unix_connection_limit = spare / 4;
+        bool loopback = hc->listen && (strncmp(hc->listen, "127.", 4) == 0 || strncmp(hc->listen, "[::1]:", 6) == 0);
+        hc->per_peer_limit = hc->listen && !loopback ? HTTP_PER_PEER_MAX : 0;
+}
+
 static int fail(const char *what, int r, const CgError *err) {
         fprintf(stderr, "cgwardend: %s: %s\n", what, err && err->message[0] ? err->message : strerror(-r));
         return 1;
@@ -276,10 +302,12 @@ int main(int argc, char **argv) {
             .listen = o.listen,
             .socket_path = o.socket_path,
             .body_max = 64 * 1024,
-            .connection_limit = 256,
+            .stream_limit = HTTP_STREAMS_MAX,
+            .request_deadline_sec = HTTP_REQUEST_DEADLINE_SEC,
             .timeout_sec = 30,
             .threads = 2,
         };
+        size_connections(&hc);
         r = http_bind(&hc, api_handle, &api, &http, &err);
         if (r < 0)
                 return fail("http", r, &err);
@@ -329,6 +357,12 @@ int main(int argc, char **argv) {
                 (double)o.acct.interval_usec / 1e6, o.acct.keep.keep_usec[TS_RAW] / 3600 / USEC);
         if (driver->detail)
                 fprintf(stderr, "cgwardend: %s\n", driver->detail);
+        fprintf(stderr,
+                "cgwardend: connections: %u on TCP (%s), %u on the socket; %u event streams each; a request must "
+                "arrive whole within %u s\n",
+                hc.tcp_connection_limit,
+                hc.per_peer_limit ? "64 per client address" : "loopback: no per-address cap", hc.unix_connection_limit,
+                hc.stream_limit, hc.request_deadline_sec);
         if (o.socket_path)
                 fprintf(stderr, "cgwardend: listening on unix:%s\n", o.socket_path);
         if (o.listen) {

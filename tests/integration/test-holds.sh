@@ -162,6 +162,55 @@ out=$(other "$ROOT-p" "$TMP/t2/q.db" "$TMP/t2/file.sock")
 check "a socket path that is a regular file is named as such" grep -q "file.sock is a file, not a socket" <<<"$out"
 rm -f /run/cgwarden/"$ROOT"-[0-9p].lock
 
+# ---- no class of client can starve another (TCP, loopback only) ----
+# 300 clients that never finish their headers and 300 that open an event stream and never
+# read it, while an authenticated client asks 20 times: each answer within a second.
+TOKEN=$(cat "$TOKEN_FILE")
+timed() { curl -s -o /dev/null --max-time 5 -w '%{http_code} %{time_total}\n' -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT$1"; }
+answers() { # N PATH: "worst_seconds non200_count"
+	local i out worst=0 bad=0
+	for i in $(seq "$1"); do
+		out=$(timed "$2")
+		[ "${out%% *}" = 200 ] || bad=$((bad + 1))
+		worst=$(awk -v a="$worst" -v b="${out#* }" 'BEGIN { print (b > a ? b : a) }')
+	done
+	echo "$worst $bad"
+}
+if [ -n "$PORT" ]; then
+	read -r base _ <<<"$(answers 20 /api/v1/groups)"
+	SLOW=() STREAMS=()
+	for i in $(seq 300); do
+		exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" || break
+		printf 'GET /api/v1/groups HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nX-Slow: ' "$PORT" >&"$fd"
+		SLOW+=("$fd")
+	done
+	for i in $(seq 300); do
+		exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" || break
+		printf 'GET /api/v1/events/stream HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nAuthorization: Bearer %s\r\n\r\n' "$PORT" "$TOKEN" >&"$fd"
+		STREAMS+=("$fd")
+	done
+	sleep 0.5
+	read -r worst bad <<<"$(answers 20 /api/v1/groups)"
+	echo "# 20 authenticated requests: worst ${base}s alone, ${worst}s beside ${#SLOW[@]} slow-header clients and ${#STREAMS[@]} idle streams; $bad not 200"
+	check "beside 300 slow-header clients and 300 idle event streams, 20 authenticated requests all answer 200" test "$bad" = 0
+	check "... each within a second (worst ${worst} s)" awk -v w="$worst" 'BEGIN { exit !(w < 1) }'
+	refused_streams=0
+	for fd in "${STREAMS[@]:64}"; do timeout 1 head -c 12 <&"$fd" | grep -q 'HTTP/1.1 503' && refused_streams=$((refused_streams + 1)); done
+	check "event streams past the cap (64) are refused with 503 ($refused_streams of $((${#STREAMS[@]} - 64)))" test "$refused_streams" = $((${#STREAMS[@]} - 64))
+	sleep 11
+	closed=0
+	for fd in "${SLOW[@]}"; do timeout 1 cat <&"$fd" >/dev/null && closed=$((closed + 1)); done
+	check "the slow-header clients are cut off at the 10 s request deadline ($closed of ${#SLOW[@]})" test "$closed" = "${#SLOW[@]}"
+	for fd in "${SLOW[@]}" "${STREAMS[@]}"; do exec {fd}>&-; done
+	# A burst of 2000 connections opened and closed at once: none lingers.
+	for i in $(seq 2000); do exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" && exec {fd}>&-; done
+	read -r worst bad <<<"$(answers 5 /healthz)"
+	check "after a burst of 2000 connections, /healthz answers within a second (worst ${worst} s)" bash -c '[ "$1" = 0 ] && awk -v w="$0" "BEGIN { exit !(w < 1) }"' "$worst" "$bad"
+	close_wait() { ss -Htn state close-wait "( sport = :$PORT )" | wc -l; }
+	no_close_wait() { [ "$(close_wait)" = 0 ]; }
+	check "... and within 2 s no connection to the daemon sits in CLOSE-WAIT ($(close_wait) right after)" poll 2 no_close_wait
+fi
+
 # ---- a delete the database cannot record changes nothing in the kernel ----
 # The database on a small tmpfs of the test's own, filled: SQLite's write fails (SQLITE_FULL)
 # as on a full disk.
