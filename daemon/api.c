@@ -1,4 +1,5 @@
 #include "api.h"
+#include "cg-route.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -38,60 +39,6 @@ static const struct Route {
     {"POST", "/api/v1/groups/{}/processes/{}/signal", api_processes_signal, false},
     {"GET", "/api/v1/groups/{}/processes/{}/log", api_processes_log, false},
 };
-
-typedef enum Match { MATCH_NO, MATCH_YES, MATCH_BAD } Match;
-
-static int hex(char c) {
-        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* One path segment, percent-decoded into out. A NUL or a slash inside a segment, or a broken
- * escape, is refused: decoded, it would address another resource than the one routed. */
-static int decode_segment(const char *seg, size_t len, char *out, size_t size) {
-        size_t n = 0;
-        for (size_t i = 0; i < len; i++) {
-                char c = seg[i];
-                if (c == '%') {
-                        int hi = i + 2 < len ? hex(seg[i + 1]) : -1, lo = i + 2 < len ? hex(seg[i + 2]) : -1;
-                        if (hi < 0 || lo < 0)
-                                return -EINVAL;
-                        c = (char)(hi * 16 + lo);
-                        i += 2;
-                        if (c == '\0' || c == '/')
-                                return -EINVAL;
-                }
-                if (n + 1 >= size)
-                        return -ENAMETOOLONG;
-                out[n++] = c;
-        }
-        out[n] = '\0';
-        return 0;
-}
-
-/* Matches the raw path against pattern segment by segment, splitting before any decoding;
- * each "{}" segment is decoded into holes[i] (bounded: an over-long one does not match).
- * MATCH_BAD: the path has the pattern's shape, but a hole holds %00, %2F or a broken escape. */
-static Match match(const char *pattern, const char *path, char holes[2][CG_NAME_BUF + 1]) {
-        size_t h = 0;
-        bool bad = false;
-        while (*pattern && *path) {
-                if (*pattern != '/' || *path != '/')
-                        return MATCH_NO;
-                pattern++, path++;
-                size_t plen = strcspn(pattern, "/"), slen = strcspn(path, "/");
-                if (plen == 2 && strncmp(pattern, "{}", 2) == 0) {
-                        if (slen == 0 || h == 2)
-                                return MATCH_NO;
-                        int r = decode_segment(path, slen, holes[h++], CG_NAME_BUF + 1);
-                        if (r == -ENAMETOOLONG)
-                                return MATCH_NO;
-                        bad = bad || r < 0;
-                } else if (plen != slen || strncmp(pattern, path, plen) != 0)
-                        return MATCH_NO;
-                pattern += plen, path += slen;
-        }
-        return *pattern || *path ? MATCH_NO : bad ? MATCH_BAD : MATCH_YES;
-}
 
 static int status_of(int r) {
         switch (-r) {
@@ -210,7 +157,7 @@ void api_handle(void *app, const HttpRequest *req, HttpResponse *resp) {
         Api *api = app;
         CgError err = {0};
         AuthRole role;
-        char holes[2][CG_NAME_BUF + 1] = {"", ""}, allow[64] = "";
+        char holes[CG_ROUTE_HOLES][CG_NAME_BUF + 1] = {"", ""}, allow[64] = "";
         static __thread char allow_header[64];
 
         int r = auth_check(&api->auth, req, &role, &err);
@@ -219,10 +166,10 @@ void api_handle(void *app, const HttpRequest *req, HttpResponse *resp) {
                 return;
         }
         for (size_t i = 0; i < ELEMENTSOF(routes); i++) {
-                Match m = match(routes[i].pattern, req->path, holes);
-                if (m == MATCH_NO)
+                CgRouteMatch m = cg_route_match(routes[i].pattern, req->path, holes);
+                if (m == CG_ROUTE_NO)
                         continue;
-                if (m == MATCH_BAD) {
+                if (m == CG_ROUTE_BAD) {
                         reply_error_code(resp, 400, "invalid_path",
                                          "a path segment holds an encoded NUL or slash, or a broken escape", NULL);
                         return;

@@ -194,9 +194,14 @@ if [ -n "$PORT" ]; then
 	echo "# 20 authenticated requests: worst ${base}s alone, ${worst}s beside ${#SLOW[@]} slow-header clients and ${#STREAMS[@]} idle streams; $bad not 200"
 	check "beside 300 slow-header clients and 300 idle event streams, 20 authenticated requests all answer 200" test "$bad" = 0
 	check "... each within a second (worst ${worst} s)" awk -v w="$worst" 'BEGIN { exit !(w < 1) }'
-	refused_streams=0
-	for fd in "${STREAMS[@]:64}"; do timeout 1 head -c 12 <&"$fd" | grep -q 'HTTP/1.1 503' && refused_streams=$((refused_streams + 1)); done
-	check "event streams past the cap (64) are refused with 503 ($refused_streams of $((${#STREAMS[@]} - 64)))" test "$refused_streams" = $((${#STREAMS[@]} - 64))
+	ok_streams=0 refused_streams=0
+	for fd in "${STREAMS[@]}"; do
+		case $(timeout 1 head -c 12 <&"$fd") in
+		'HTTP/1.1 200') ok_streams=$((ok_streams + 1)) ;;
+		'HTTP/1.1 503') refused_streams=$((refused_streams + 1)) ;;
+		esac
+	done
+	check "64 event streams are served ($ok_streams), the rest refused with 503 ($refused_streams)" test "$ok_streams $refused_streams" = "64 $((${#STREAMS[@]} - 64))"
 	sleep 11
 	closed=0
 	for fd in "${SLOW[@]}"; do timeout 1 cat <&"$fd" >/dev/null && closed=$((closed + 1)); done
