@@ -536,13 +536,13 @@ static struct MHD_Daemon *start_mhd(const HttpConfig *cfg, int fd, Listener *l) 
         unsigned limit = l->transport == HTTP_TCP ? cfg->tcp_connection_limit : cfg->unix_connection_limit;
         unsigned per_ip = l->transport == HTTP_TCP && cfg->per_peer_limit ? cfg->per_peer_limit : 0;
         return MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0, NULL,
-                                NULL, on_request, l, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
+                                NULL, on_request, l, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                                MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
                                 cfg->threads, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
                                 per_ip, MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_sec,
                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_NOTIFY_COMPLETED,
                                 on_completed, l, MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
-                                MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-                                MHD_OPTION_END);
+                                MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_END);
 }
 
 int http_bind(const HttpConfig *cfg, HttpHandler handler, void *app, HttpServer **ret, CgError *err) {

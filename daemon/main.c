@@ -257,8 +257,14 @@ static void size_connections(HttpConfig *hc) {
         hc->per_peer_limit = hc->listen && !loopback ? HTTP_PER_PEER_MAX : 0;
 }
 
+/* The listeners, once bound: a start that fails later closes them and removes the socket
+ * file, so that nothing answers for a daemon that is not there. */
+static HttpServer *bound;
+
 static int fail(const char *what, int r, const CgError *err) {
         fprintf(stderr, "cgwardend: %s: %s\n", what, err && err->message[0] ? err->message : strerror(-r));
+        http_stop(bound);
+        bound = NULL;
         return 1;
 }
 
@@ -311,6 +317,7 @@ int main(int argc, char **argv) {
         r = http_bind(&hc, api_handle, &api, &http, &err);
         if (r < 0)
                 return fail("http", r, &err);
+        bound = http;
 
         r = store_open(o.db_path, &store, &err);
         if (r < 0)

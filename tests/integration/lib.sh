@@ -195,13 +195,16 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 start_daemon() {
+	# Only this start's lines count: the log is kept across restarts, and the socket is bound
+	# before the daemon is ready (it answers once it says it listens).
+	local i from
+	from=$(($(wc -l <"$TMP/daemon.log" 2>/dev/null || echo 0) + 1))
 	"$BIN/cgwardend" --driver "$DRIVER" --listen 127.0.0.1:0 --socket "$SOCK" --db "$DB" --root "$ROOT" --token-file "$TOKEN_FILE" --state-dir "$TMP/state" \
 		"$@" >>"$TMP/daemon.out" 2>>"$TMP/daemon.log" &
 	DAEMON_PID=$!
-	local i
 	for i in $(seq 300); do
-		PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$TMP/daemon.log" | tail -n 1)
-		[ -n "$PORT" ] && [ -S "$SOCK" ] && tail -n 3 "$TMP/daemon.log" | grep -q "^cgwardend: listening on http://127.0.0.1:$PORT" && return 0
+		PORT=$(tail -n "+$from" "$TMP/daemon.log" | sed -n 's|^cgwardend: listening on http://127.0.0.1:\([0-9]*\).*|\1|p' | tail -n 1)
+		[ -n "$PORT" ] && [ -S "$SOCK" ] && return 0
 		kill -0 "$DAEMON_PID" 2>/dev/null || break
 		sleep 0.1
 	done
