@@ -359,6 +359,40 @@ int groups_set_limits(Groups *gs, const char *name, const CgLimits *patch, Group
         return fill_view(gs, &g, &c.path, ret);
 }
 
+/* Whether group `name` lies below `top` in the list. */
+static bool below(const StoreGroup *all, size_t n, const char *name, const char *top) {
+        for (size_t depth = 0; depth < CG_DEPTH_MAX && name[0]; depth++) {
+                const char *parent = "";
+                for (size_t i = 0; i < n; i++)
+                        if (strcmp(all[i].name, name) == 0)
+                                parent = all[i].parent;
+                if (strcmp(parent, top) == 0)
+                        return true;
+                name = parent;
+        }
+        return false;
+}
+
+/* systemd's ThawUnit thaws a slice's children with it: the groups below whose own state is
+ * frozen are frozen again, so that each keeps the state acknowledged for it. Where the
+ * manager left them frozen (cgroupfs) this costs a write and a read each. */
+static void refreeze_below_locked(Groups *gs, const char *top) {
+        _cleanup_free_ StoreGroup *all = NULL;
+        size_t n = 0;
+        if (store_group_list(gs->store, &all, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                StoreGroup g;
+                Chain c;
+                if (!all[i].frozen || !below(all, n, all[i].name, top) || load(gs, all[i].name, &g, &c, NULL) < 0)
+                        continue;
+                CgError e = {0};
+                if (gs->driver->ops->freeze(gs->driver, &c.path, &e) < 0)
+                        fprintf(stderr, "cgwardend: freezing %s again after its parent's thaw: %s\n", g.name,
+                                e.message);
+        }
+}
+
 int groups_freeze(Groups *gs, const char *name, bool freeze, GroupView *ret, CgError *err) {
         StoreGroup g;
         Chain c;
@@ -385,6 +419,8 @@ int groups_freeze(Groups *gs, const char *name, bool freeze, GroupView *ret, CgE
                 }
                 acct_event(gs->acct, freeze ? "freeze" : "thaw", name, "{}");
         }
+        if (!freeze)
+                refreeze_below_locked(gs, name);
         return fill_view(gs, &g, &c.path, ret);
 }
 

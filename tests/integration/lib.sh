@@ -52,7 +52,13 @@ ok() {
 	if [ "$1" = 0 ]; then PASS=$((PASS + 1)); echo "ok $N - $2"; else FAIL=$((FAIL + 1)); echo "not ok $N - $2"; fi
 }
 # check "name" command...: passes when the command succeeds
-check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok 0 "$name"; else ok 1 "$name"; fi; }
+check() {
+	local name=$1; shift
+	if "$@" >/dev/null 2>&1; then ok 0 "$name"; return; fi
+	ok 1 "$name"
+	# what the last request got, when that is what was checked
+	case $1 in is | has) echo "#   got $STATUS: ${BODY:0:300}" ;; esac
+}
 skip() { N=$((N + 1)); SKIP=$((SKIP + 1)); echo "ok $N - $1 # SKIP $2"; }
 # poll SECONDS CMD...: until CMD succeeds
 poll() { local t=$1 i; shift; for i in $(seq $((t * 10))); do "$@" && return 0; sleep 0.1; done; return 1; }
