@@ -583,6 +583,25 @@ int groups_delete(Groups *gs, const char *name, bool force, CgError *err) {
         return delete_locked(gs, name, force, err);
 }
 
+/* Puts the kernel's freeze state back to the stored one; 1 if it had to. Under a frozen
+ * parent the kernel shows the group frozen whatever its own state: one desired frozen is
+ * frozen again (its own state, at once, so that it stays frozen when the parent thaws); one
+ * desired thawed waits for its parent, unasked (no wait here). */
+static int settle_freeze_locked(Groups *gs, const StoreGroup *g, const Chain *c, const char *who, CgError *err) {
+        CgFreezeState s, ps;
+        if (parent_state_locked(gs, c, &ps) == 0 && ps != CG_THAWED)
+                return g->frozen ? gs->driver->ops->freeze(gs->driver, &c->path, err) : 0;
+        int r = gs->driver->ops->freeze_state(gs->driver, &c->path, &s);
+        if (r < 0 || g->frozen == (s == CG_FROZEN))
+                return 0;
+        r = g->frozen ? gs->driver->ops->freeze(gs->driver, &c->path, err)
+                      : gs->driver->ops->thaw(gs->driver, &c->path, err);
+        if (r < 0)
+                return strcmp(err->code, "parent_frozen") == 0 ? 0 : r;
+        fprintf(stderr, "cgwardend: %s: group %s %s again\n", who, g->name, g->frozen ? "frozen" : "thawed");
+        return 1;
+}
+
 static int reconcile_one(Groups *gs, const StoreGroup *g) {
         Chain c;
         CgError err = {0};
@@ -613,26 +632,10 @@ static int reconcile_one(Groups *gs, const StoreGroup *g) {
                                 cg_limit_key_section(k), cg_limit_key_leaf(k));
                         changed = 1;
                 }
-        /* Under a frozen parent the kernel shows the group frozen whatever its own state: one
-         * desired frozen is frozen again (its own state, at once, so that it stays frozen when
-         * the parent thaws); one desired thawed waits for its parent, unasked (no wait here). */
-        CgFreezeState s, ps;
-        if (parent_state_locked(gs, &c, &ps) == 0 && ps != CG_THAWED) {
-                if (g->frozen && gs->driver->ops->freeze(gs->driver, &c.path, &err) < 0)
-                        goto fail;
-                return changed;
-        }
-        r = gs->driver->ops->freeze_state(gs->driver, &c.path, &s);
-        if (r >= 0 && g->frozen != (s == CG_FROZEN)) {
-                r = g->frozen ? gs->driver->ops->freeze(gs->driver, &c.path, &err)
-                              : gs->driver->ops->thaw(gs->driver, &c.path, &err);
-                if (r < 0 && strcmp(err.code, "parent_frozen") == 0)
-                        return changed; /* frozen through its parent, which is as desired */
-                if (r < 0)
-                        goto fail;
-                fprintf(stderr, "cgwardend: reconcile: group %s %s again\n", g->name, g->frozen ? "frozen" : "thawed");
-                changed = 1;
-        }
+        r = settle_freeze_locked(gs, g, &c, "reconcile", &err);
+        if (r < 0)
+                goto fail;
+        changed |= r;
         return changed;
 fail:
         fprintf(stderr, "cgwardend: reconcile: group %s: %s\n", g->name, err.message[0] ? err.message : strerror(-r));
@@ -655,9 +658,17 @@ void groups_correct_drift(Groups *gs) {
                 CgError err = {0};
                 uint32_t written = 0;
                 char keys[512] = "";
-                if (store_group_get(gs->store, all[i].name, &g) < 0 || chain_from(gs, &g, &c, &err) < 0 ||
-                    gs->driver->ops->exists(gs->driver, &c.path) <= 0)
-                        continue; /* deleted meanwhile, or gone from the kernel: reconcile's at start */
+                if (store_group_get(gs->store, all[i].name, &g) < 0 || chain_from(gs, &g, &c, &err) < 0)
+                        continue; /* deleted meanwhile */
+                if (gs->driver->ops->exists(gs->driver, &c.path) == 0) {
+                        /* Gone from the kernel behind our back (its processes with it): made
+                         * again as stored, limits and freeze state, and said. */
+                        if (reconcile_one(gs, &g) > 0)
+                                acct_event(gs->acct, "drift", g.name, "{\"recreated\":true}");
+                        continue;
+                }
+                if (settle_freeze_locked(gs, &g, &c, "drift", &err) > 0)
+                        acct_event(gs->acct, "drift", g.name, "{\"state\":\"%s\"}", g.frozen ? "FROZEN" : "THAWED");
                 /* Only what can be compared: the systemd driver would otherwise send its lists
                  * (devices, io.max, cpuset) again at every check; reconcile at start does. */
                 int r = gs->driver->ops->apply_limits(gs->driver, &c.path, &g.limits,

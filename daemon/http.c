@@ -190,13 +190,14 @@ static struct MHD_Response *stream_response(struct MHD_Connection *conn, HttpSer
                 *st = (Stream){s, t, false, NULL, conn, r->stream_read, r->stream_free, r->stream_cls, NULL};
                 m = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_reader, st, stream_free);
         }
-        if (!m) {
+        pthread_mutex_lock(&s->conn_lock);
+        if (!m) { /* its slot, taken by stream_slot_take(), back */
+                s->streams[t]--;
+                pthread_mutex_unlock(&s->conn_lock);
                 free(st);
                 r->stream_free(r->stream_cls);
                 return NULL;
         }
-        pthread_mutex_lock(&s->conn_lock);
-        s->streams[t]++;
         Conn *c = conn_of(conn);
         if (c) {
                 c->stream = st;
@@ -207,10 +208,13 @@ static struct MHD_Response *stream_response(struct MHD_Connection *conn, HttpSer
 }
 
 /* Event streams live long: they have a cap of their own per transport, so that idle streams
- * cannot take every connection; past it, 503 and the connection closes. */
-static bool stream_slot_free(HttpServer *s, HttpTransport t) {
+ * cannot take every connection; past it, 503 and the connection closes. A slot taken here is
+ * given back by stream_free (or by stream_response when it fails). */
+static bool stream_slot_take(HttpServer *s, HttpTransport t) {
         pthread_mutex_lock(&s->conn_lock);
         bool ok = s->streams[t] < s->stream_max;
+        if (ok)
+                s->streams[t]++;
         pthread_mutex_unlock(&s->conn_lock);
         return ok;
 }
@@ -432,7 +436,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         conn_set_busy(s, conn, true);
         HttpResponse resp = {.status = 500};
         s->handler(s->app, &req, &resp);
-        if (resp.stream_read && !stream_slot_free(s, l->transport)) {
+        if (resp.stream_read && !stream_slot_take(s, l->transport)) {
                 resp.stream_free(resp.stream_cls);
                 return unavailable(conn, "too many event streams are open; try again later");
         }

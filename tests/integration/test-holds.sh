@@ -90,6 +90,26 @@ api POST /api/v1/groups/top/thaw
 api DELETE '/api/v1/groups/top?force=true'
 check "thawed, the tree goes" is 204
 
+# ---- a running daemon puts back what was changed behind its back, without a restart ----
+api POST /api/v1/groups '{"name":"gone","limits":{"pids":{"max":17}}}'
+api POST /api/v1/groups '{"name":"cold"}'
+api POST /api/v1/groups/cold/freeze
+if [ "$DRIVER" = cgroupfs ]; then
+	for d in $(gdirs gone); do rmdir "$d"; done
+	check "the test removed the group's directories" bash -c '! ls -d $0 2>/dev/null | grep -q .' "$(gdirs gone)"
+else
+	skip "the test removed the group's directories" "with systemd the slice is systemd's to remove"
+fi
+if [ "$LAYOUT" = v2 ]; then echo 0 >"$(gdir cold)/cgroup.freeze"; else echo THAWED >"$(gdir cold freezer)/freezer.state"; fi
+check "... and thawed the frozen one" test "$(k_state cold)" = THAWED
+back() { test "$(k_pids gone)" = 17 && test "$(k_state cold)" = FROZEN; }
+check "within the drift period (10 s at this interval) the group is back with its limit, and the other frozen again" poll 13 back
+drift_events() { api GET "/api/v1/events?type=drift"; [[ $BODY == *'"group":"cold","details":{"state":"FROZEN"}'* ]] && { [ "$DRIVER" != cgroupfs ] || [[ $BODY == *'"group":"gone","details":{"recreated":true}'* ]]; }; }
+check "... each recorded as a drift event" poll 3 drift_events
+api POST /api/v1/groups/cold/thaw
+api DELETE /api/v1/groups/cold
+api DELETE /api/v1/groups/gone
+
 # ---- the path is split into segments before decoding: %00 and %2F in a name act on nothing ----
 api POST /api/v1/groups '{"name":"web"}'
 api POST /api/v1/groups '{"name":"webx","parent":"web"}'
