@@ -44,8 +44,6 @@ bool api_web_serve(const HttpRequest *req, HttpResponse *resp) {
         }
         http_response_header(resp, "ETag", a->etag);
         http_response_header(resp, "Cache-Control", a->immutable ? "public, max-age=31536000, immutable" : "no-cache");
-        http_response_header(resp, "Content-Security-Policy", CSP);
-        http_response_header(resp, "Referrer-Policy", "no-referrer");
-        http_response_header(resp, "X-Frame-Options", "DENY");
+        http_response_header(resp, "Content-Security-Policy", CSP); /* the rest: http.c, on every response */
         return true;
 }

@@ -232,9 +232,19 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, HttpServer *s,
         }
         if (r->content_type)
                 MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+        /* On every response, errors and JSON too: no sniffing, no framing, no referrer, no
+         * reading from another origin; a CSP allowing nothing where the handler set none. */
         MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
-        for (size_t i = 0; i < r->nheaders; i++)
+        MHD_add_response_header(m, "X-Frame-Options", "DENY");
+        MHD_add_response_header(m, "Referrer-Policy", "no-referrer");
+        MHD_add_response_header(m, "Cross-Origin-Resource-Policy", "same-origin");
+        bool csp = false;
+        for (size_t i = 0; i < r->nheaders; i++) {
                 MHD_add_response_header(m, r->headers[i][0], r->headers[i][1]);
+                csp = csp || strcasecmp(r->headers[i][0], "Content-Security-Policy") == 0;
+        }
+        if (!csp)
+                MHD_add_response_header(m, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
         enum MHD_Result ret = MHD_queue_response(conn, r->status, m);
         MHD_destroy_response(m);
         return ret;

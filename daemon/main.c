@@ -292,6 +292,7 @@ int main(int argc, char **argv) {
         sigemptyset(&sigs);
         sigaddset(&sigs, SIGTERM);
         sigaddset(&sigs, SIGINT);
+        sigaddset(&sigs, SIGHUP);
         pthread_sigmask(SIG_BLOCK, &sigs, NULL);
         signal(SIGPIPE, SIG_IGN);
 
@@ -303,6 +304,9 @@ int main(int argc, char **argv) {
         r = trust_lock_instance(o.db_path, CGWARDEN_RUN_DIR, o.root, &err);
         if (r < 0)
                 return fail("refusing to start", r, &err);
+        r = token_load_or_create(o.token_file, token);
+        if (r < 0)
+                return fail(o.token_file, r, NULL);
         /* The listeners next: a daemon that cannot have its port stops before the kernel. */
         HttpConfig hc = {
             .listen = o.listen,
@@ -339,9 +343,6 @@ int main(int argc, char **argv) {
         r = processes_init(&processes, &groups, &pc);
         if (r < 0)
                 return fail("processes", r, NULL);
-        r = token_load_or_create(o.token_file, token);
-        if (r < 0)
-                return fail(o.token_file, r, NULL);
 
         api.groups = &groups;
         api.driver_name = driver->ops->name;
@@ -384,8 +385,11 @@ int main(int argc, char **argv) {
         fflush(stdout);
         sd_notify(0, "READY=1");
 
+        /* SIGHUP (a log rotation, a reload by habit) changes nothing here: logs go to stderr
+         * and every option is read at start. It is said, not fatal. */
         int sig;
-        sigwait(&sigs, &sig);
+        while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
+                fprintf(stderr, "cgwardend: SIGHUP: nothing to reload (options are read at start; restart to change them)\n");
         fprintf(stderr, "cgwardend: %s, shutting down; groups and their processes stay\n", strsignal(sig));
         sd_notify(0, "STOPPING=1");
         acct_set_wake(&acct, NULL, NULL);

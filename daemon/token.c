@@ -18,7 +18,7 @@ static int read_token(const char *path, char *ret) {
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (st.st_mode & 0077) {
-                fprintf(stderr, "cgwardend: %s is readable by others (mode %03o); refusing it\n", path,
+                fprintf(stderr, "cgwardend: %s is readable by others (mode %03o); refusing it (chmod 600)\n", path,
                         st.st_mode & 0777);
                 return -EPERM;
         }
@@ -30,8 +30,11 @@ static int read_token(const char *path, char *ret) {
         while (r > 0 && buf[r - 1] == '\n')
                 r--;
         buf[r] = '\0';
-        if (r != TOKEN_HEX_LEN || strspn(buf, "0123456789abcdef") != TOKEN_HEX_LEN)
+        if (r != TOKEN_HEX_LEN || strspn(buf, "0123456789abcdef") != TOKEN_HEX_LEN) {
+                fprintf(stderr, "cgwardend: %s holds no token (one line of %d lowercase hex digits); refusing it\n",
+                        path, TOKEN_HEX_LEN);
                 return -EBADMSG;
+        }
         memcpy(ret, buf, TOKEN_HEX_LEN + 1);
         return 0;
 }

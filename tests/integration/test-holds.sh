@@ -240,6 +240,20 @@ if [ -n "$PORT" ]; then
 	check "... and within 2 s no connection to the daemon sits in CLOSE-WAIT ($(close_wait) right after)" poll 2 no_close_wait
 fi
 
+# ---- every response carries the security headers; SIGHUP is not fatal ----
+hdr=$(curl -s -D - -o /dev/null --unix-socket "$SOCK" http://localhost/api/v1/groups/nope)
+check "an error answer carries X-Frame-Options, Referrer-Policy, CORP and a CSP" bash -c 'for h in "X-Frame-Options: DENY" "Referrer-Policy: no-referrer" "Cross-Origin-Resource-Policy: same-origin" "Content-Security-Policy: default-src '"'"'none'"'"'"; do grep -qi "^$h" <<<"$0" || exit 1; done' "$hdr"
+kill -HUP "$DAEMON_PID"
+sleep 0.3
+api GET /healthz
+check "SIGHUP: the daemon keeps answering" bash -c '[ "$0" = 200 ] && kill -0 "$1"' "$STATUS" "$DAEMON_PID"
+check "... and says there is nothing to reload" grep -q "SIGHUP: nothing to reload" "$TMP/daemon.log"
+printf 'not a token\n' >"$TMP/t2/token" && chmod 600 "$TMP/t2/token"
+out=$(other "$ROOT-t" "$TMP/t2/t.db" "$TMP/t2/t.sock"); rc=$?
+check "a token file holding no token is refused, naming the file" bash -c '[ "$0" != 0 ] && grep -q "$1 holds no token" <<<"$2"' "$rc" "$TMP/t2/token" "$out"
+check "... before its root was made" no_root "$ROOT-t"
+rm -f "$TMP/t2/token" "/run/cgwarden/$ROOT-t.lock"
+
 # ---- a delete the database cannot record changes nothing in the kernel ----
 # The database on a small tmpfs of the test's own, filled: SQLite's write fails (SQLITE_FULL)
 # as on a full disk.
