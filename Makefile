@@ -7,7 +7,7 @@ VERSION := 0.3.0
 
 # Debian packages a fresh Debian 12 machine needs to build, run and test.
 DEB_PACKAGES := build-essential pkg-config curl systemd util-linux dbus clang-format clang libclang-rt-14-dev qemu-system-x86 xz-utils busybox-static libcgroup-dev libsystemd-dev libsqlite3-dev \
-	libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev libseccomp-dev chromium
+	libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev libseccomp-dev chromium sqlite3
 PKGS := libcgroup libsystemd sqlite3 libmicrohttpd jansson libcurl libseccomp
 
 # Lazy on purpose: pkg-config runs only once `make deps` has installed the packages.

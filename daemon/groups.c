@@ -189,13 +189,15 @@ int groups_create(Groups *gs, const char *name, const char *parent, const CgLimi
         g.limits = *limits;
         g.limits.clear = 0;
 
-        r = create_with(gs, &c.path, &g.limits, err);
-        if (r < 0)
-                return r;
+        /* The row first, durable: a daemon killed before the kernel has the group makes it at
+         * its next start (reconcile), so the kernel never holds a group the database does not. */
         r = store_group_insert(gs->store, &g);
-        if (r < 0) {
-                (void)gs->driver->ops->destroy(gs->driver, &c.path, false, NULL);
+        if (r < 0)
                 return store_failed(err, r);
+        r = create_with(gs, &c.path, &g.limits, err);
+        if (r < 0) {
+                (void)store_group_delete(gs->store, name);
+                return r;
         }
         changed(gs);
         if (parent)

@@ -204,7 +204,8 @@ start_daemon() {
 	# Only this start's lines count: the log is kept across restarts, and the socket is bound
 	# before the daemon is ready (it answers once it says it listens).
 	local i from
-	from=$(($(wc -l <"$TMP/daemon.log" 2>/dev/null || echo 0) + 1))
+	from=1
+	[ -f "$TMP/daemon.log" ] && from=$(($(wc -l <"$TMP/daemon.log") + 1))
 	"$BIN/cgwardend" --driver "$DRIVER" --listen 127.0.0.1:0 --socket "$SOCK" --db "$DB" --root "$ROOT" --token-file "$TOKEN_FILE" --state-dir "$TMP/state" \
 		"$@" >>"$TMP/daemon.out" 2>>"$TMP/daemon.log" &
 	DAEMON_PID=$!
