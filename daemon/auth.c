@@ -3,7 +3,17 @@
 #include <stdio.h>
 #include <string.h>
 
-void auth_init(Auth *a, const char *token, const char *listen, uint16_t port) {
+bool auth_listen_is_loopback(const char *listen) {
+        return strncmp(listen, "127.", 4) == 0 || strncmp(listen, "[::1]:", 6) == 0;
+}
+
+bool auth_host_name_valid(const char *name) {
+        size_t n = strlen(name);
+        return n > 0 && n < 64 && strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == n;
+}
+
+void auth_init(Auth *a, const char *token, const char *listen, uint16_t port, const char *const *allow,
+               size_t n_allow) {
         *a = (Auth){0};
         snprintf(a->token, sizeof a->token, "%s", token);
         if (!listen)
@@ -12,17 +22,15 @@ void auth_init(Auth *a, const char *token, const char *listen, uint16_t port) {
         const char *colon = strrchr(listen, ':');
         size_t hl = colon ? (size_t)(colon - listen) : 0;
         snprintf(host, sizeof host, "%.*s", (int)(hl < sizeof host ? hl : sizeof host - 1), listen);
-        if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "[::]") == 0) {
-                a->any_host = true;
-                return;
-        }
-        snprintf(a->hosts[a->nhosts++], sizeof a->hosts[0], "%s:%u", host, port);
+        /* A wildcard address is no name a client uses: only the names given count there. */
+        if (strcmp(host, "0.0.0.0") != 0 && strcmp(host, "[::]") != 0)
+                snprintf(a->hosts[a->nhosts++], sizeof a->hosts[0], "%s:%u", host, port);
         snprintf(a->hosts[a->nhosts++], sizeof a->hosts[0], "localhost:%u", port);
+        for (size_t i = 0; i < n_allow && i < AUTH_ALLOW_HOSTS_MAX; i++)
+                snprintf(a->hosts[a->nhosts++], sizeof a->hosts[0], "%s:%u", allow[i], port);
 }
 
 static bool host_allowed(const Auth *a, const char *host) {
-        if (a->any_host)
-                return true;
         for (size_t i = 0; host && i < a->nhosts; i++)
                 if (strcasecmp(host, a->hosts[i]) == 0)
                         return true;

@@ -11,6 +11,7 @@
 
 #include "accounting.h"
 #include "api.h"
+#include "auth.h"
 #include "cg-time.h"
 #include "cg-util.h"
 #include "cg-driver.h"
@@ -36,6 +37,8 @@ typedef struct Options {
         uint64_t log_max_bytes;
         bool print_url;
         AcctConfig acct;
+        const char *allow_hosts[AUTH_ALLOW_HOSTS_MAX];
+        size_t n_allow_hosts;
 } Options;
 
 static void usage(FILE *f) {
@@ -44,7 +47,7 @@ static void usage(FILE *f) {
               "[--print-dashboard-url]\n"
               "                 [--interval DURATION] [--keep-raw D] [--keep-1m D] [--keep-1h D] [--keep-1d D]\n"
               "                 [--throttle-ratio R] [--pressure-ratio R] [--init-binary PATH]\n"
-              "                 [--userns-range FIRST:COUNT] [--log-max SIZE]\n"
+              "                 [--userns-range FIRST:COUNT] [--log-max SIZE] [--allow-host NAME]...\n"
               "defaults: --listen 127.0.0.1:8470 --socket /run/cgwarden/cgwarden.sock\n"
               "          --db /var/lib/cgwarden/cgwarden.db --root cgwarden --driver auto\n"
               "          --token-file /var/lib/cgwarden/admin.token --state-dir /var/lib/cgwarden\n"
@@ -52,7 +55,8 @@ static void usage(FILE *f) {
               "          --throttle-ratio 0.25 --pressure-ratio 0.10\n"
               "          --init-binary: cgwarden-init beside cgwardend\n"
               "          --userns-range 2147483648:2147418112 (host ids for user namespaces, 65536 each)\n"
-              "          --log-max 16M (each process's stdout and stderr, rotated once past it)\n",
+              "          --log-max 16M (each process's stdout and stderr, rotated once past it)\n"
+              "          --allow-host: needed for a --listen beyond loopback, once per name clients use\n",
               f);
 }
 
@@ -111,6 +115,7 @@ static int parse_options(int argc, char **argv, Options *o) {
             {"init-binary", required_argument, NULL, 'I'},
             {"userns-range", required_argument, NULL, 'U'},
             {"log-max", required_argument, NULL, 'L'},
+            {"allow-host", required_argument, NULL, 'H'},
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, 'V'},
             {0},
@@ -127,7 +132,9 @@ static int parse_options(int argc, char **argv, Options *o) {
                        UINT32_C(2147418112),
                        16 << 20,
                        false,
-                       {0}};
+                       {0},
+                       {NULL},
+                       0};
         o->acct = (AcctConfig){
             .interval_usec = 10 * USEC,
             .keep = {.keep_usec = {86400 * USEC, 30 * 86400 * USEC, 400 * 86400 * USEC, 1830 * 86400 * USEC}},
@@ -172,6 +179,12 @@ static int parse_options(int argc, char **argv, Options *o) {
                         if (cg_limits_parse_size(optarg, &o->log_max_bytes) < 0 || o->log_max_bytes < 4096)
                                 return option_error("--log-max takes a size of at least 4K, such as 16M");
                         break;
+                case 'H':
+                        if (!auth_host_name_valid(optarg) || o->n_allow_hosts == AUTH_ALLOW_HOSTS_MAX)
+                                return option_error("--allow-host takes a host name or address (letters, digits, "
+                                                    "'.', '-', ':', '[' and ']'; at most 8 of them)");
+                        o->allow_hosts[o->n_allow_hosts++] = optarg;
+                        break;
                 case 'h': usage(stdout); exit(0);
                 case 'V': puts("cgwardend " CGWARDEN_VERSION); exit(0);
                 default: usage(stderr); return -EINVAL;
@@ -188,6 +201,14 @@ static int parse_options(int argc, char **argv, Options *o) {
         /* Events and the ledger live as long as the minutes and the hours. */
         o->acct.keep.events_usec = o->acct.keep.keep_usec[TS_1M];
         o->acct.keep.ledger_usec = o->acct.keep.keep_usec[TS_1H];
+        /* Beyond loopback, the Host header is what stops a web page elsewhere from reaching the
+         * API through DNS rebinding: the names it may carry must be given. */
+        if (o->listen && !auth_listen_is_loopback(o->listen) && o->n_allow_hosts == 0) {
+                fprintf(stderr, "cgwardend: --listen %s is reachable beyond this machine: name each host name clients "
+                                "use for it with --allow-host NAME (the Host header is checked against them)\n",
+                        o->listen);
+                return -EINVAL;
+        }
         if (!o->listen && !o->socket_path) {
                 fprintf(stderr, "cgwardend: with neither --listen nor --socket nobody could reach the daemon\n");
                 return -EINVAL;
@@ -353,7 +374,15 @@ int main(int argc, char **argv) {
         r = http_serve(http, &hc, &err);
         if (r < 0)
                 return fail("http", r, &err);
-        auth_init(&api.auth, token, o.listen, http_port(http));
+        auth_init(&api.auth, token, o.listen, http_port(http), o.allow_hosts, o.n_allow_hosts);
+        if (o.listen && !auth_listen_is_loopback(o.listen)) {
+                fprintf(stderr, "cgwardend: the TCP API on %s is reachable beyond this machine (the token guards it); "
+                                "Host must be one of:",
+                        o.listen);
+                for (size_t i = 0; i < api.auth.nhosts; i++)
+                        fprintf(stderr, " %s", api.auth.hosts[i]);
+                fputc('\n', stderr);
+        }
         acct_set_wake(&acct, http_wake, http);
         r = acct_start(&acct);
         if (r < 0)

@@ -159,11 +159,13 @@ NO_IO_WEIGHT="no proportional I/O weight on this host (no CFQ or BFQ: $(cat /sys
 k_rmdir() { local d; for d in $(gdirs "$1"); do rmdir "$d"; done; }
 
 # Removes everything under this run's root, deepest first: thaw, kill, rmdir.
+# remove_root [NAME]: another root this run made (a second daemon's), by its --root name.
 remove_root() {
-	local tops d p i
+	local tops d p i rootdir=$ROOTDIR
+	if [ -n "${1:-}" ]; then rootdir=$1; [ "$DRIVER" = systemd ] && rootdir=$(sd_esc "$1").slice; fi
 	# systemd removes its own directories once the root slice is stopped.
-	[ "$DRIVER" = systemd ] && timeout 30 systemctl stop "$ROOT_UNIT.slice" >/dev/null 2>&1
-	if [ "$LAYOUT" = v2 ]; then tops=$CG/$ROOTDIR; else tops=$(ls -d "$CG"/*/"$ROOTDIR" 2>/dev/null); fi
+	[ "$DRIVER" = systemd ] && timeout 30 systemctl stop "$rootdir" >/dev/null 2>&1
+	if [ "$LAYOUT" = v2 ]; then tops=$CG/$rootdir; else tops=$(ls -d "$CG"/*/"$rootdir" 2>/dev/null); fi
 	for d in $(find $tops -depth -type d 2>/dev/null); do
 		[ -f "$d/freezer.state" ] && echo THAWED >"$d/freezer.state" 2>/dev/null
 		[ -f "$d/cgroup.freeze" ] && echo 0 >"$d/cgroup.freeze" 2>/dev/null

@@ -240,6 +240,23 @@ if [ -n "$PORT" ]; then
 	check "... and within 2 s no connection to the daemon sits in CLOSE-WAIT ($(close_wait) right after)" poll 2 no_close_wait
 fi
 
+# ---- a listener beyond loopback needs the host names clients use ----
+out=$(timeout 10 "$BIN/cgwardend" --listen 0.0.0.0:0 --socket none --root "$ROOT-w" --db "$TMP/t2/w.db" --token-file "$TMP/t2/w.token" --state-dir "$TMP/t2/w" 2>&1); rc=$?
+check "--listen 0.0.0.0 without --allow-host is a usage error (2), saying why" bash -c '[ "$0" = 2 ] && grep -q -- "--allow-host" <<<"$1"' "$rc" "$out"
+check "... before its root was made" no_root "$ROOT-w"
+"$BIN/cgwardend" --listen 0.0.0.0:0 --allow-host cgw.example --socket none --root "$ROOT-w" --db "$TMP/t2/w.db" \
+	--token-file "$TMP/t2/w.token" --state-dir "$TMP/t2/w" 2>"$TMP/t2/w.log" &
+WPID=$!
+for i in $(seq 100); do WPORT=$(sed -n 's|.*listening on http://0.0.0.0:\([0-9]*\).*|\1|p' "$TMP/t2/w.log"); [ -n "$WPORT" ] && break; sleep 0.1; done
+WTOKEN=$(cat "$TMP/t2/w.token" 2>/dev/null)
+host_status() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "Host: $1:$WPORT" -H "Authorization: Bearer $WTOKEN" "http://127.0.0.1:$WPORT/api/v1/groups"; }
+check "with --allow-host cgw.example, Host cgw.example is answered (200)" test "$(host_status cgw.example)" = 200
+check "... another Host is 403 (DNS rebinding)" test "$(host_status evil.example)" = 403
+check "... and the log says what is exposed" grep -q "reachable beyond this machine.*Host must be one of: localhost:$WPORT cgw.example:$WPORT" "$TMP/t2/w.log"
+kill -TERM "$WPID"; wait "$WPID" 2>/dev/null
+remove_root "$ROOT-w"; rm -f "/run/cgwarden/$ROOT-w.lock"
+AT_EXIT+=("kill -9 $WPID 2>/dev/null; remove_root '$ROOT-w'")
+
 # ---- every response carries the security headers; SIGHUP is not fatal ----
 hdr=$(curl -s -D - -o /dev/null --unix-socket "$SOCK" http://localhost/api/v1/groups/nope)
 check "an error answer carries X-Frame-Options, Referrer-Policy, CORP and a CSP" bash -c 'for h in "X-Frame-Options: DENY" "Referrer-Policy: no-referrer" "Cross-Origin-Resource-Policy: same-origin" "Content-Security-Policy: default-src '"'"'none'"'"'"; do grep -qi "^$h" <<<"$0" || exit 1; done' "$hdr"
