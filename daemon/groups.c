@@ -189,15 +189,25 @@ int groups_create(Groups *gs, const char *name, const char *parent, const CgLimi
         g.limits = *limits;
         g.limits.clear = 0;
 
-        /* The row first, durable: a daemon killed before the kernel has the group makes it at
-         * its next start (reconcile), so the kernel never holds a group the database does not. */
-        r = store_group_insert(gs->store, &g);
-        if (r < 0)
+        /* Row and kernel in one store step: a database that cannot take the row fails before
+         * the kernel is touched; a daemon killed before the commit leaves a kernel group the
+         * database lacks, which reconcile removes at the next start. */
+        r = store_step_begin(gs->store);
+        if (r >= 0)
+                r = store_group_insert(gs->store, &g);
+        if (r < 0) {
+                store_step_undo(gs->store);
                 return store_failed(err, r);
+        }
         r = create_with(gs, &c.path, &g.limits, err);
         if (r < 0) {
-                (void)store_group_delete(gs->store, name);
+                store_step_undo(gs->store);
                 return r;
+        }
+        r = store_step_commit(gs->store);
+        if (r < 0) {
+                (void)gs->driver->ops->destroy(gs->driver, &c.path, false, NULL);
+                return store_failed(err, r);
         }
         changed(gs);
         if (parent)
@@ -692,6 +702,57 @@ void groups_correct_drift(Groups *gs) {
         }
 }
 
+/* Removes the group at p, which the database does not know, and those below it: a create
+ * killed between its kernel step and its commit. Never one holding processes (that is
+ * someone else's doing: said, and left). */
+static int remove_unknown_locked(Groups *gs, CgGroupPath *p, char names[CG_DEPTH_MAX][CG_NAME_BUF]) {
+        char kids[64][CG_NAME_BUF];
+        int n = p->depth < CG_DEPTH_MAX ? gs->driver->ops->children(gs->driver, p, kids, ELEMENTSOF(kids)) : 0;
+        for (int i = 0; i < n; i++) {
+                memcpy(names[p->depth], kids[i], CG_NAME_BUF);
+                p->names[p->depth] = names[p->depth];
+                p->depth++;
+                (void)remove_unknown_locked(gs, p, names);
+                p->depth--;
+        }
+        CgError err = {0};
+        int r = gs->driver->ops->destroy(gs->driver, p, false, &err);
+        fprintf(stderr, "cgwardend: reconcile: group %s is in the kernel but not in the database: %s\n",
+                p->names[p->depth - 1], r < 0 ? err.message : "removed");
+        return r;
+}
+
+/* The groups the kernel holds that the database does not, below the root and below each
+ * known group. Returns how many were found. */
+static int remove_unknown_below_locked(Groups *gs, const StoreGroup *all, size_t n) {
+        int found = 0;
+        if (!gs->driver->ops->children)
+                return 0;
+        for (size_t i = 0; i <= n; i++) { /* i == n: the root */
+                Chain c = {.path.depth = 0};
+                StoreGroup g;
+                if (i < n && load(gs, all[i].name, &g, &c, NULL) < 0)
+                        continue;
+                const char *parent = i < n ? all[i].name : "";
+                char kids[64][CG_NAME_BUF];
+                int k = gs->driver->ops->children(gs->driver, &c.path, kids, ELEMENTSOF(kids));
+                for (int j = 0; j < k; j++) {
+                        bool known = false;
+                        for (size_t m = 0; m < n && !known; m++)
+                                known = strcmp(all[m].name, kids[j]) == 0 && strcmp(all[m].parent, parent) == 0;
+                        if (known || c.path.depth == CG_DEPTH_MAX)
+                                continue;
+                        memcpy(c.names[c.path.depth], kids[j], CG_NAME_BUF);
+                        c.path.names[c.path.depth] = c.names[c.path.depth];
+                        c.path.depth++;
+                        (void)remove_unknown_locked(gs, &c.path, c.names);
+                        c.path.depth--;
+                        found++;
+                }
+        }
+        return found;
+}
+
 int groups_reconcile(Groups *gs) {
         _cleanup_free_ StoreGroup *all = NULL;
         size_t n = 0;
@@ -703,6 +764,7 @@ int groups_reconcile(Groups *gs) {
         for (size_t i = 0; i < n; i++)
                 if (reconcile_one(gs, &all[i]) > 0)
                         changed++;
+        changed += remove_unknown_below_locked(gs, all, n);
         fprintf(stderr, "cgwardend: reconcile: %zu groups, %d changed\n", n, changed);
         return changed;
 }

@@ -648,6 +648,56 @@ static int sd_freeze_state(CgDriver *drv, const CgGroupPath *g, CgFreezeState *r
                         : kernel_state_at(d, &u, u.path.depth, ret);
 }
 
+/* "web\x2dapi" back to "web-api" (systemd-escape's \xNN; group names need no other). */
+static int unescape(const char *s, size_t len, char *out, size_t size) {
+        size_t n = 0;
+        for (size_t i = 0; i < len; i++) {
+                unsigned v;
+                char c = s[i];
+                if (c == '\\' && i + 3 < len && s[i + 1] == 'x' && sscanf(s + i + 2, "%2x", &v) == 1) {
+                        c = (char)v;
+                        i += 3;
+                }
+                if (n + 1 >= size)
+                        return -ENAMETOOLONG;
+                out[n++] = c;
+        }
+        out[n] = '\0';
+        return 0;
+}
+
+/* The group slices directly in g's slice, "<base>-<escaped name>.slice", as names. On v1
+ * the freezer hierarchy (ours, made with the same slice names) is read. */
+static int sd_children(CgDriver *drv, const CgGroupPath *g, char (*ret)[CG_NAME_BUF], size_t max) {
+        DriverSd *d = sdrv(drv);
+        Units u;
+        char rootdir[UNIT_MAX + 8];
+        int r = units_of(d, g, &u, NULL);
+        if (r < 0)
+                return r;
+        snprintf(rootdir, sizeof rootdir, "%s.slice", d->root);
+        _cleanup_close_ int top = open(d->unified ? CG_MOUNT : CG_MOUNT "/freezer", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int root = top < 0 ? -errno : cg_fs_open_dir_at(top, rootdir);
+        _cleanup_close_ int fd = root < 0 ? root : cg_fs_open_path_at(root, u.path.names, u.path.depth);
+        if (fd < 0)
+                return fd;
+        char (*raw)[256] = calloc(max ? max : 1, 256);
+        if (!raw)
+                return -ENOMEM;
+        size_t blen = strlen(u.base);
+        int k = cg_fs_subdirs_at(fd, raw, max), n = 0;
+        for (int i = 0; i < k; i++) {
+                size_t len = strlen(raw[i]);
+                char name[CG_NAME_BUF];
+                if (len > blen + 7 && strncmp(raw[i], u.base, blen) == 0 && raw[i][blen] == '-' &&
+                    strcmp(raw[i] + len - 6, ".slice") == 0 &&
+                    unescape(raw[i] + blen + 1, len - blen - 7, name, sizeof name) == 0 && cg_name_is_valid(name))
+                        snprintf(ret[n++], CG_NAME_BUF, "%s", name);
+        }
+        free(raw);
+        return k < 0 ? k : n;
+}
+
 /* Unified: the group's processes are those of the scopes directly in its slice. */
 static int scope_pids(DriverSd *d, const Units *u, pid_t **ret_pids, size_t *ret_n) {
         int fd = open_unit_dir(d, u, u->path.depth);
@@ -757,6 +807,7 @@ static const CgDriverOps sd_ops = {
     .exists = sd_exists,
     .apply_limits = sd_apply_limits,
     .placement_fds = sd_placement_fds,
+    .children = sd_children,
     .place = sd_place,
     .attach = sd_attach,
     .freeze = sd_freeze,

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -504,6 +505,28 @@ static int v1_attach(CgDriver *drv, const CgGroupPath *g, pid_t pid, CgError *er
         return 0;
 }
 
+/* The union over the hierarchies: a create cut short may have made only some of them. */
+static int v1_children(CgDriver *drv, const CgGroupPath *g, char (*ret)[CG_NAME_BUF], size_t max) {
+        DriverV1 *d = v1(drv);
+        char(*one)[CG_NAME_BUF] = calloc(max ? max : 1, CG_NAME_BUF);
+        size_t n = 0;
+        if (!one)
+                return -ENOMEM;
+        for (size_t i = 0; i < d->nh; i++) {
+                _cleanup_close_ int fd = d->h[i].owned ? open_group(&d->h[i], g, false) : -EBADF;
+                int k = fd < 0 ? 0 : cg_driver_group_subdirs(fd, one, max);
+                for (int j = 0; j < k; j++) {
+                        bool seen = false;
+                        for (size_t m = 0; m < n && !seen; m++)
+                                seen = strcmp(ret[m], one[j]) == 0;
+                        if (!seen && n < max)
+                                memcpy(ret[n++], one[j], CG_NAME_BUF);
+                }
+        }
+        free(one);
+        return (int)n;
+}
+
 /* rmdir of a process's leaf, in every hierarchy it could be in; gone already is fine. */
 static int v1_remove_leaf(CgDriver *drv, const CgGroupPath *g, const char *name) {
         DriverV1 *d = v1(drv);
@@ -789,6 +812,7 @@ static const CgDriverOps v1_ops = {
     .apply_limits = v1_apply_limits,
     .placement_fds = v1_placement_fds,
     .remove_leaf = v1_remove_leaf,
+    .children = v1_children,
     .attach = v1_attach,
     .freeze = v1_freeze,
     .thaw = v1_thaw,

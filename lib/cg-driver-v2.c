@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -404,6 +405,11 @@ static int v2_placement_fds(CgDriver *drv, const CgGroupPath *g, const CgLeaf *l
         return 1;
 }
 
+static int v2_children(CgDriver *drv, const CgGroupPath *g, char (*ret)[CG_NAME_BUF], size_t max) {
+        _cleanup_close_ int fd = open_group(v2(drv), g);
+        return fd < 0 ? fd : cg_driver_group_subdirs(fd, ret, max);
+}
+
 static int v2_remove_leaf(CgDriver *drv, const CgGroupPath *g, const char *name) {
         _cleanup_close_ int fd = open_group(v2(drv), g);
         if (fd < 0)
@@ -637,6 +643,7 @@ static const CgDriverOps v2_ops = {
     .apply_limits = v2_apply_limits,
     .placement_fds = v2_placement_fds,
     .remove_leaf = v2_remove_leaf,
+    .children = v2_children,
     .attach = v2_attach,
     .freeze = v2_freeze,
     .thaw = v2_thaw,

@@ -1,8 +1,11 @@
 #include "cg-driver.h"
+#include "cg-fs.h"
 #include "cg-systemd.h"
 
 #include <linux/magic.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
 
@@ -60,4 +63,16 @@ int cg_driver_open(const char *kind, const char *root, CgDriver **ret, CgError *
 void cg_driver_free(CgDriver *d) {
         if (d)
                 d->ops->free(d);
+}
+
+int cg_driver_group_subdirs(int dirfd, char (*ret)[CG_NAME_BUF], size_t max) {
+        char (*raw)[256] = calloc(max ? max : 1, 256);
+        if (!raw)
+                return -ENOMEM;
+        int r = cg_fs_subdirs_at(dirfd, raw, max), n = 0;
+        for (int i = 0; i < r; i++)
+                if (cg_name_is_valid(raw[i]))
+                        snprintf(ret[n++], CG_NAME_BUF, "%s", raw[i]);
+        free(raw);
+        return r < 0 ? r : n;
 }

@@ -10,6 +10,7 @@
 
 #include "cg-error.h"
 #include "cg-limits.h"
+#include "cg-name.h"
 
 typedef enum CgController {
         CG_CTRL_CPU,
@@ -101,6 +102,10 @@ typedef struct CgDriverOps {
         int (*freeze_state)(CgDriver *d, const CgGroupPath *g, CgFreezeState *ret);
         /* The processes in the group (not its children), sorted. Caller frees *ret_pids. */
         int (*pids)(CgDriver *d, const CgGroupPath *g, pid_t **ret_pids, size_t *ret_n);
+        /* The groups the kernel holds directly below g (depth 0: the daemon's root), by name,
+         * whatever the database says: reconcile removes those it does not know (a create
+         * killed half way). At most max; returns the count or -errno. */
+        int (*children)(CgDriver *d, const CgGroupPath *g, char (*ret)[CG_NAME_BUF], size_t max);
         /* Opens the group's directory in each controller's hierarchy, to read its usage
          * (cg-stats.c); -ENOENT in the slots of controllers it has no directory for.
          * Returns 0, or -ENOENT if the group has no directory at all. */
@@ -150,3 +155,7 @@ int cg_driver_v2_freeze_state_at(int fd, CgFreezeState *ret);
 /* Of those keys in `keys`, the ones whose file in the group directory at fd differs from
  * what `want` would write there (a file that cannot be read differs). Reads only. */
 uint32_t cg_driver_v2_differing_at(int fd, const CgLimits *want, uint32_t keys);
+
+/* The group names among dirfd's subdirectories (leaves and anything else skipped): the
+ * cgroupfs drivers' children(). */
+int cg_driver_group_subdirs(int dirfd, char (*ret)[CG_NAME_BUF], size_t max);

@@ -184,3 +184,20 @@ static int remove_leaf(int dfd, const char *name, void *data) {
 int cg_fs_remove_leaves_at(int fd) {
         return each_leaf(fd, remove_leaf, NULL);
 }
+
+int cg_fs_subdirs_at(int fd, char (*ret)[256], size_t max) {
+        int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        DIR *d = dup < 0 ? NULL : fdopendir(dup);
+        if (!d) {
+                int r = -errno;
+                if (dup >= 0)
+                        close(dup);
+                return r;
+        }
+        size_t n = 0;
+        for (struct dirent *e; n < max && (e = readdir(d));)
+                if (e->d_type == DT_DIR && e->d_name[0] != '.')
+                        snprintf(ret[n++], 256, "%s", e->d_name);
+        closedir(d);
+        return (int)n;
+}

@@ -36,3 +36,7 @@ int cg_fs_read_pids_at(int dirfd, pid_t **ret, size_t *ret_n);
 
 /* Removes the (empty) leaves below dirfd: 0 or the first -errno (-EBUSY: one holds a process). */
 int cg_fs_remove_leaves_at(int dirfd);
+
+/* The names of the subdirectories of dirfd, but those starting with '.' (leaves), each at
+ * most 255 bytes; at most max. Returns the count or -errno. */
+int cg_fs_subdirs_at(int dirfd, char (*ret)[256], size_t max);

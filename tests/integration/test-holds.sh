@@ -271,6 +271,19 @@ check "a token file holding no token is refused, naming the file" bash -c '[ "$0
 check "... before its root was made" no_root "$ROOT-t"
 rm -f "$TMP/t2/token" "/run/cgwarden/$ROOT-t.lock"
 
+# ---- a create killed between the kernel and the database leaves nothing after a restart ----
+if [ "$DRIVER" = cgroupfs ]; then
+	stop_daemon
+	for d in $(gdirs half); do mkdir "$d"; done
+	mkdir "$(gdir half pids)/inner" 2>/dev/null || mkdir "$(gdir half)/inner"
+	start_daemon || echo "# the daemon did not start again"
+	check "a group the kernel holds and the database does not (a half-made create) is gone after a restart" bash -c '! ls -d $0 2>/dev/null | grep -q .' "$(gdirs half)"
+	check "... and the log says so" grep -q "group half is in the kernel but not in the database: removed" "$TMP/daemon.log"
+else
+	skip "a group the kernel holds and the database does not (a half-made create) is gone after a restart" "with systemd the test cannot make a slice behind the daemon's back"
+	skip "... and the log says so" "as above"
+fi
+
 # ---- a delete the database cannot record changes nothing in the kernel ----
 # The database on a small tmpfs of the test's own, filled: SQLite's write fails (SQLITE_FULL)
 # as on a full disk.
