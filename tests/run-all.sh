@@ -69,7 +69,7 @@ vm_run() {
 	timeout 1500 tests/v2vm/cgroup-v2-vm.sh run "$V2VM_DIR" -m 2048 -t 1200 \
 		-a "$top/$BIN/cgwardend" -a "$top/$BIN/cgwarden-init" -a "$top/$BIN/cgwarden" -a "$top/$BIN/cgwarden-attack" \
 		-a "$top/tests" -a curl -a setpriv \
-		-a /lib/systemd/systemd -a systemctl -a systemd-run -a nsenter -a unshare -a ss -a /usr/lib/os-release \
+		-a sqlite3 -a /lib/systemd/systemd -a systemctl -a systemd-run -a nsenter -a unshare -a ss -a /usr/lib/os-release \
 		-e BIN="$top/$BIN" -- "$@"
 }
 if [ "$native" = v1 ]; then

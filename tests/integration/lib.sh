@@ -57,7 +57,7 @@ check() {
 	if "$@" >/dev/null 2>&1; then ok 0 "$name"; return; fi
 	ok 1 "$name"
 	# what the last request got, when that is what was checked
-	case $1 in is | has) echo "#   got $STATUS: ${BODY:0:300}" ;; esac
+	case $1 in is | has) echo "#   got $STATUS: ${BODY:0:300} $(cat "$TMP/curl.err" 2>/dev/null)" ;; esac
 }
 skip() { N=$((N + 1)); SKIP=$((SKIP + 1)); echo "ok $N - $1 # SKIP $2"; }
 # poll SECONDS CMD...: until CMD succeeds
@@ -236,7 +236,7 @@ stop_daemon() {
 # api METHOD PATH [BODY] — over the unix socket; sets STATUS and BODY.
 api() {
 	local out
-	out=$(curl -s --max-time 60 --unix-socket "$SOCK" -X "$1" -w '\n%{http_code}' \
+	out=$(curl -sS --max-time 60 --unix-socket "$SOCK" -X "$1" -w '\n%{http_code}' 2>"$TMP/curl.err" \
 		${3:+-H 'Content-Type: application/json' --data-binary "$3"} "http://localhost$2")
 	STATUS=${out##*$'\n'}
 	BODY=${out%$'\n'*}
