@@ -31,6 +31,7 @@ typedef struct Conn Conn;
  * cannot hold the connection slots that others need. */
 struct Conn {
         int fd;
+        ino_t ino; /* the socket's inode: shutdown() only if fd is still this socket */
         HttpTransport transport;
         uint64_t since; /* CLOCK_MONOTONIC µs */
         bool busy;      /* its request is being answered (or streamed) */
@@ -294,7 +295,12 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
                 const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
                 Conn *c = ci ? calloc(1, sizeof *c) : NULL;
                 if (c) {
-                        *c = (Conn){.fd = ci->connect_fd, .transport = l->transport, .since = now_usec(), .next = s->conns};
+                        struct stat st;
+                        *c = (Conn){.fd = ci->connect_fd,
+                                    .ino = fstat(ci->connect_fd, &st) == 0 ? st.st_ino : 0,
+                                    .transport = l->transport,
+                                    .since = now_usec(),
+                                    .next = s->conns};
                         if (s->conns)
                                 s->conns->prev = c;
                         s->conns = c;
@@ -327,7 +333,8 @@ static void *reaper(void *arg) {
                 bool wake = false;
                 pthread_mutex_lock(&s->conn_lock);
                 for (Conn *c = s->conns; c; c = c->next) {
-                        if (!c->busy && !c->shut && c->since < late) {
+                        struct stat st;
+                        if (!c->busy && !c->shut && c->since < late && fstat(c->fd, &st) == 0 && st.st_ino == c->ino) {
                                 (void)shutdown(c->fd, SHUT_RDWR);
                                 c->shut = true;
                         }
