@@ -9,7 +9,8 @@ bool auth_listen_is_loopback(const char *listen) {
 
 bool auth_host_name_valid(const char *name) {
         size_t n = strlen(name);
-        return n > 0 && n < 64 && strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == n;
+        return n > 0 && n < 64 &&
+               strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == n;
 }
 
 void auth_init(Auth *a, const char *token, const char *listen, uint16_t port, const char *const *allow,

@@ -22,8 +22,7 @@ typedef struct Auth {
 
 /* listen is the --listen value (or NULL), port the bound TCP port; the Host values answered
  * are the listen address (unless a wildcard), localhost and each of allow, with the port. */
-void auth_init(Auth *a, const char *token, const char *listen, uint16_t port, const char *const *allow,
-               size_t n_allow);
+void auth_init(Auth *a, const char *token, const char *listen, uint16_t port, const char *const *allow, size_t n_allow);
 /* 127.0.0.0/8 or [::1]: a listener no other machine reaches. */
 bool auth_listen_is_loopback(const char *listen);
 /* A name for --allow-host: letters, digits, '.', '-', ':', '[', ']', at most 63. */

@@ -510,8 +510,7 @@ void groups_idle(Groups *gs) {
         gs->driver->ops->idle(gs->driver);
 }
 
-int groups_place_locked(Groups *gs, const char *name, pid_t pid, const char *tag, const CgLeaf *leaf,
-                        CgError *err) {
+int groups_place_locked(Groups *gs, const char *name, pid_t pid, const char *tag, const CgLeaf *leaf, CgError *err) {
         StoreGroup g;
         Chain c;
         int r = load(gs, name, &g, &c, err);

@@ -60,8 +60,7 @@ int groups_delete(Groups *gs, const char *name, bool force, CgError *err);
  * that names the process). Under the lock, from processes.c. */
 int groups_placement_fds_locked(Groups *gs, const char *name, const CgLeaf *leaf, int *ret_fds, size_t max,
                                 bool *ret_outside, CgError *err);
-int groups_place_locked(Groups *gs, const char *name, pid_t pid, const char *tag, const CgLeaf *leaf,
-                        CgError *err);
+int groups_place_locked(Groups *gs, const char *name, pid_t pid, const char *tag, const CgLeaf *leaf, CgError *err);
 /* The kernel's freeze state of the group (a frozen parent counts). Under the lock. */
 int groups_freeze_state_locked(Groups *gs, const char *name, CgFreezeState *ret);
 /* Removes an ended process's leaf; -EBUSY while something it left behind still runs there

@@ -357,7 +357,8 @@ static void *reaper(void *arg) {
  * its connection is ordinary traffic (a burst of them would flood the journal), not news. */
 static void mhd_log(void *cls, const char *fmt, va_list ap) {
         static const char *const ordinary[] = {"connection closure", "Connection reset", "socket is closed",
-                                               "Failed to send", "forcibly closed", "timed out", "Broken pipe"};
+                                               "Failed to send",     "forcibly closed",  "timed out",
+                                               "Broken pipe"};
         char msg[512];
         (void)cls;
         vsnprintf(msg, sizeof msg, fmt, ap);
@@ -371,8 +372,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
 static enum MHD_Result unavailable(struct MHD_Connection *conn, const char *message) {
         HttpResponse r = {.status = 503, .content_type = "application/json"};
         char buf[200];
-        int n = snprintf(buf, sizeof buf,
-                         "{\"error\":{\"code\":\"unavailable\",\"message\":\"%s\",\"field\":null}}", message);
+        int n = snprintf(buf, sizeof buf, "{\"error\":{\"code\":\"unavailable\",\"message\":\"%s\",\"field\":null}}",
+                         message);
         r.body = strndup(buf, (size_t)n);
         r.len = r.body ? (size_t)n : 0;
         http_response_header(&r, "Retry-After", "5");
@@ -530,8 +531,11 @@ static int bind_unix(const char *path, CgError *err) {
                 return cg_error_set(err, -EADDRINUSE, "listen_failed", NULL, "another daemon answers on %s", path);
         struct stat st;
         if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
-                return cg_error_set(err, -EEXIST, "listen_failed", NULL, "%s is a %s, not a socket: remove it or choose another --socket",
-                                    path, S_ISDIR(st.st_mode) ? "directory" : S_ISLNK(st.st_mode) ? "symlink" : "file");
+                return cg_error_set(err, -EEXIST, "listen_failed", NULL,
+                                    "%s is a %s, not a socket: remove it or choose another --socket", path,
+                                    S_ISDIR(st.st_mode)   ? "directory"
+                                    : S_ISLNK(st.st_mode) ? "symlink"
+                                                          : "file");
         if (lstat(path, &st) == 0)
                 unlink(path);
 
@@ -556,14 +560,13 @@ static int bind_unix(const char *path, CgError *err) {
 static struct MHD_Daemon *start_mhd(const HttpConfig *cfg, int fd, Listener *l) {
         unsigned limit = l->transport == HTTP_TCP ? cfg->tcp_connection_limit : cfg->unix_connection_limit;
         unsigned per_ip = l->transport == HTTP_TCP && cfg->per_peer_limit ? cfg->per_peer_limit : 0;
-        return MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0, NULL,
-                                NULL, on_request, l, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-                                MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
-                                cfg->threads, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                                per_ip, MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_sec,
-                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_NOTIFY_COMPLETED,
-                                on_completed, l, MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
-                                MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_END);
+        return MHD_start_daemon(
+            MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, on_request, l,
+            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
+            cfg->threads, MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+            MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_sec, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
+            MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_END);
 }
 
 int http_bind(const HttpConfig *cfg, HttpHandler handler, void *app, HttpServer **ret, CgError *err) {

@@ -204,8 +204,9 @@ static int parse_options(int argc, char **argv, Options *o) {
         /* Beyond loopback, the Host header is what stops a web page elsewhere from reaching the
          * API through DNS rebinding: the names it may carry must be given. */
         if (o->listen && !auth_listen_is_loopback(o->listen) && o->n_allow_hosts == 0) {
-                fprintf(stderr, "cgwardend: --listen %s is reachable beyond this machine: name each host name clients "
-                                "use for it with --allow-host NAME (the Host header is checked against them)\n",
+                fprintf(stderr,
+                        "cgwardend: --listen %s is reachable beyond this machine: name each host name clients "
+                        "use for it with --allow-host NAME (the Host header is checked against them)\n",
                         o->listen);
                 return -EINVAL;
         }
@@ -253,9 +254,9 @@ static int check_paths(const Options *o, CgError *err) {
         return r;
 }
 
-#define HTTP_STREAMS_MAX           64 /* event streams per listener (a dashboard tab holds one) */
-#define HTTP_REQUEST_DEADLINE_SEC  10 /* from connect, or the last answer, to a whole request */
-#define HTTP_PER_PEER_MAX          64 /* connections per client address, on a non-loopback listener */
+#define HTTP_STREAMS_MAX          64 /* event streams per listener (a dashboard tab holds one) */
+#define HTTP_REQUEST_DEADLINE_SEC 10 /* from connect, or the last answer, to a whole request */
+#define HTTP_PER_PEER_MAX         64 /* connections per client address, on a non-loopback listener */
 
 /* Connection limits sized to the open-file limit (raised to its hard limit first), leaving
  * 512 descriptors for the daemon's own files: three quarters for TCP, a quarter for the unix
@@ -376,8 +377,9 @@ int main(int argc, char **argv) {
                 return fail("http", r, &err);
         auth_init(&api.auth, token, o.listen, http_port(http), o.allow_hosts, o.n_allow_hosts);
         if (o.listen && !auth_listen_is_loopback(o.listen)) {
-                fprintf(stderr, "cgwardend: the TCP API on %s is reachable beyond this machine (the token guards it); "
-                                "Host must be one of:",
+                fprintf(stderr,
+                        "cgwardend: the TCP API on %s is reachable beyond this machine (the token guards it); "
+                        "Host must be one of:",
                         o.listen);
                 for (size_t i = 0; i < api.auth.nhosts; i++)
                         fprintf(stderr, " %s", api.auth.hosts[i]);
@@ -397,9 +399,8 @@ int main(int argc, char **argv) {
         fprintf(stderr,
                 "cgwardend: connections: %u on TCP (%s), %u on the socket; %u event streams each; a request must "
                 "arrive whole within %u s\n",
-                hc.tcp_connection_limit,
-                hc.per_peer_limit ? "64 per client address" : "loopback: no per-address cap", hc.unix_connection_limit,
-                hc.stream_limit, hc.request_deadline_sec);
+                hc.tcp_connection_limit, hc.per_peer_limit ? "64 per client address" : "loopback: no per-address cap",
+                hc.unix_connection_limit, hc.stream_limit, hc.request_deadline_sec);
         if (o.socket_path)
                 fprintf(stderr, "cgwardend: listening on unix:%s\n", o.socket_path);
         if (o.listen) {
@@ -418,7 +419,8 @@ int main(int argc, char **argv) {
          * and every option is read at start. It is said, not fatal. */
         int sig;
         while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
-                fprintf(stderr, "cgwardend: SIGHUP: nothing to reload (options are read at start; restart to change them)\n");
+                fprintf(stderr,
+                        "cgwardend: SIGHUP: nothing to reload (options are read at start; restart to change them)\n");
         fprintf(stderr, "cgwardend: %s, shutting down; groups and their processes stay\n", strsignal(sig));
         sd_notify(0, "STOPPING=1");
         acct_set_wake(&acct, NULL, NULL);

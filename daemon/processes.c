@@ -336,11 +336,11 @@ static bool kernel_thread(pid_t pid) {
 
 int processes_attachable(Processes *ps, pid_t pid, CgError *err) {
         _cleanup_close_ int self = open("/proc/self/exe", O_PATH | O_CLOEXEC);
-        const char *what = pid == 1                           ? "the host's init"
-                           : kernel_thread(pid)               ? "a kernel thread"
-                           : runs_file(pid, self)             ? "cgwardend itself"
+        const char *what = pid == 1                          ? "the host's init"
+                           : kernel_thread(pid)              ? "a kernel thread"
+                           : runs_file(pid, self)            ? "cgwardend itself"
                            : runs_file(pid, ps->init_exe_fd) ? "a shim or init of cgwardend's"
-                                                              : NULL;
+                                                             : NULL;
         if (!what)
                 return 0;
         /* Frozen with a group, the daemon (or a start) would stop; a kernel thread or init
@@ -412,8 +412,9 @@ static int start_begin_locked(Processes *ps, const char *group, ProcSpec *spec, 
                                             strerror(-r));
         }
         /* One subordinate range per process id, round the configured range. */
-        spec->spawn.userns_base = ps->userns_first + (uint32_t)((uint64_t)pl->id % (ps->userns_count / SPAWN_USERNS_SIZE)) *
-                                                         SPAWN_USERNS_SIZE;
+        spec->spawn.userns_base =
+            ps->userns_first +
+            (uint32_t)((uint64_t)pl->id % (ps->userns_count / SPAWN_USERNS_SIZE)) * SPAWN_USERNS_SIZE;
         /* A leaf of its own where its device policy holds, unless the group has device rules. */
         st->leaf = (CgLeaf){.devices = &st->devices};
         leaf_name(st->leaf.name, sizeof st->leaf.name, pl->id);

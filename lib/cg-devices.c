@@ -104,7 +104,8 @@ int cg_device_rules_parse(const char *s, CgDeviceRule *ret, uint32_t *ret_n) {
 
 #define RWM (CG_DEV_ACC_READ | CG_DEV_ACC_WRITE | CG_DEV_ACC_MKNOD)
 const CgDeviceRule cg_devices_process_default[] = {
-    {'c', CG_DEVICE_ANY, CG_DEVICE_ANY, CG_DEV_ACC_MKNOD}, {'b', CG_DEVICE_ANY, CG_DEVICE_ANY, CG_DEV_ACC_MKNOD},
+    {'c', CG_DEVICE_ANY, CG_DEVICE_ANY, CG_DEV_ACC_MKNOD},
+    {'b', CG_DEVICE_ANY, CG_DEVICE_ANY, CG_DEV_ACC_MKNOD},
     {'c', 1, 3, RWM},               /* null */
     {'c', 1, 5, RWM},               /* zero */
     {'c', 1, 7, RWM},               /* full */

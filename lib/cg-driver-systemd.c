@@ -439,8 +439,7 @@ static int sd_apply_limits(CgDriver *drv, const CgGroupPath *g, const CgLimits *
 /* A transient scope around pid, in `slice`, started before pid runs anything. */
 /* A scope around pid; with a leaf, the scope is the leaf and systemd enforces its device
  * policy (on v1 in the devices hierarchy, which is systemd's; on v2 with its own program). */
-static int start_scope(DriverSd *d, const char *unit, const char *slice, pid_t pid, const CgLeaf *leaf,
-                       CgError *err) {
+static int start_scope(DriverSd *d, const char *unit, const char *slice, pid_t pid, const CgLeaf *leaf, CgError *err) {
         CgUnitCall *c = NULL;
         int r = cg_unit_call_new(d->bus, true, unit, &c, err);
         if (r < 0)
@@ -550,8 +549,7 @@ static int sd_exists(CgDriver *drv, const CgGroupPath *g) {
 }
 
 /* A new scope around pid in the group's slice, started before pid runs anything. */
-static int sd_place(CgDriver *drv, const CgGroupPath *g, pid_t pid, const char *tag, const CgLeaf *leaf,
-                    CgError *err) {
+static int sd_place(CgDriver *drv, const CgGroupPath *g, pid_t pid, const char *tag, const CgLeaf *leaf, CgError *err) {
         DriverSd *d = sdrv(drv);
         Units u;
         char scope[UNIT_MAX + 64];
@@ -681,7 +679,7 @@ static int sd_children(CgDriver *drv, const CgGroupPath *g, char (*ret)[CG_NAME_
         _cleanup_close_ int fd = root < 0 ? root : cg_fs_open_path_at(root, u.path.names, u.path.depth);
         if (fd < 0)
                 return fd;
-        char (*raw)[256] = calloc(max ? max : 1, 256);
+        char(*raw)[256] = calloc(max ? max : 1, 256);
         if (!raw)
                 return -ENOMEM;
         size_t blen = strlen(u.base);

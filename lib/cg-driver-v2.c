@@ -376,7 +376,7 @@ static int v2_open_leaf(int gfd, const CgLeaf *leaf, CgError *err) {
         struct bpf_insn prog[CG_DEVICES_BPF_MAX];
         int n = cg_devices_bpf(leaf->devices, prog, ELEMENTSOF(prog));
         bool changed;
-        int r = fd < 0 ? cg_error_set(err, fd, "cgroupfs_error", NULL, "opening %s: %s", leaf->name, strerror(-fd))
+        int r = fd < 0  ? cg_error_set(err, fd, "cgroupfs_error", NULL, "opening %s: %s", leaf->name, strerror(-fd))
                 : n < 0 ? cg_error_set(err, n, "internal_error", NULL, "the device program does not fit")
                         : cg_bpf_devices_set(fd, prog, (size_t)n, false, &changed, err);
         if (r >= 0) {

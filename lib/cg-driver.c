@@ -66,7 +66,7 @@ void cg_driver_free(CgDriver *d) {
 }
 
 int cg_driver_group_subdirs(int dirfd, char (*ret)[CG_NAME_BUF], size_t max) {
-        char (*raw)[256] = calloc(max ? max : 1, 256);
+        char(*raw)[256] = calloc(max ? max : 1, 256);
         if (!raw)
                 return -ENOMEM;
         int r = cg_fs_subdirs_at(dirfd, raw, max), n = 0;

@@ -89,8 +89,7 @@ typedef struct CgDriverOps {
         /* Puts a new process, held before its first instruction, into the group from outside
          * (systemd: a transient scope named after tag, which with a leaf gets its device policy).
          * NULL where placement_fds do it all. */
-        int (*place)(CgDriver *d, const CgGroupPath *g, pid_t pid, const char *tag, const CgLeaf *leaf,
-                     CgError *err);
+        int (*place)(CgDriver *d, const CgGroupPath *g, pid_t pid, const char *tag, const CgLeaf *leaf, CgError *err);
         /* Removes an ended process's leaf (gone already is fine). NULL where there is nothing
          * to remove (a systemd scope goes by itself). */
         int (*remove_leaf)(CgDriver *d, const CgGroupPath *g, const char *name);

@@ -289,7 +289,10 @@ int spawn_wait(SpawnPending *pending, const SpawnSpec *spec, SpawnResult *ret, C
                         /* The kernel refusing the group (v1: a cpuset without cpus) is a conflict
                          * with the group's state, not our failure. */
                         bool place = m.a == SPAWN_STAGE_PLACE && (e == ENOSPC || e == EBUSY || e == EOPNOTSUPP);
-                        return abort_start(shim, cg_error_set(err, callers ? -EBADMSG : place ? -EBUSY : -e,
+                        return abort_start(shim, cg_error_set(err,
+                                                              callers ? -EBADMSG
+                                                              : place ? -EBUSY
+                                                                      : -e,
                                                               m.a == SPAWN_STAGE_EXEC ? "exec_failed" : "spawn_failed",
                                                               m.a == SPAWN_STAGE_EXEC  ? "/argv/0"
                                                               : m.a == SPAWN_STAGE_CWD ? "/cwd"
