@@ -251,17 +251,26 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, HttpServer *s,
         return ret;
 }
 
-static enum MHD_Result too_large(struct MHD_Connection *conn, size_t max) {
-        HttpResponse r = {.status = 413, .content_type = "application/json"};
-        char buf[160];
-        int n = snprintf(buf, sizeof buf,
-                         "{\"error\":{\"code\":\"body_too_large\",\"message\":\"the request body is larger than "
-                         "%zu bytes\",\"field\":null}}",
-                         max);
+/* An answer from this layer, before any handler: the error body (message: our own text,
+ * no quoting needed), and the connection closed after it. */
+static enum MHD_Result early_error(struct MHD_Connection *conn, unsigned status, const char *code, const char *message,
+                                   const char *retry_after) {
+        HttpResponse r = {.status = status, .content_type = "application/json"};
+        char buf[256];
+        int n =
+            snprintf(buf, sizeof buf, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"field\":null}}", code, message);
         r.body = strndup(buf, (size_t)n);
         r.len = r.body ? (size_t)n : 0;
+        if (retry_after)
+                http_response_header(&r, "Retry-After", retry_after);
         http_response_header(&r, "Connection", "close");
         return send_response(conn, NULL, HTTP_TCP, &r);
+}
+
+static enum MHD_Result too_large(struct MHD_Connection *conn, size_t max) {
+        char msg[80];
+        snprintf(msg, sizeof msg, "the request body is larger than %zu bytes", max);
+        return early_error(conn, 413, "body_too_large", msg, NULL);
 }
 
 static uint64_t now_usec(void) {
@@ -369,29 +378,6 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
         fprintf(stderr, "cgwardend: http: %s\n", msg);
 }
 
-static enum MHD_Result unavailable(struct MHD_Connection *conn, const char *message) {
-        HttpResponse r = {.status = 503, .content_type = "application/json"};
-        char buf[200];
-        int n = snprintf(buf, sizeof buf, "{\"error\":{\"code\":\"unavailable\",\"message\":\"%s\",\"field\":null}}",
-                         message);
-        r.body = strndup(buf, (size_t)n);
-        r.len = r.body ? (size_t)n : 0;
-        http_response_header(&r, "Retry-After", "5");
-        http_response_header(&r, "Connection", "close");
-        return send_response(conn, NULL, HTTP_TCP, &r);
-}
-
-static enum MHD_Result bad_request(struct MHD_Connection *conn, const char *message) {
-        HttpResponse r = {.status = 400, .content_type = "application/json"};
-        char buf[200];
-        int n = snprintf(buf, sizeof buf, "{\"error\":{\"code\":\"bad_request\",\"message\":\"%s\",\"field\":null}}",
-                         message);
-        r.body = strndup(buf, (size_t)n);
-        r.len = r.body ? (size_t)n : 0;
-        http_response_header(&r, "Connection", "close");
-        return send_response(conn, NULL, HTTP_TCP, &r);
-}
-
 static uid_t peer_uid(struct MHD_Connection *conn) {
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         struct ucred cred;
@@ -416,7 +402,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 const char *cl = NULL;
                 MHD_get_connection_values(conn, MHD_HEADER_KIND, count_length, &cl);
                 if (cl && !cl[0])
-                        return bad_request(conn, "conflicting Content-Length headers");
+                        return early_error(conn, 400, "bad_request", "conflicting Content-Length headers", NULL);
                 unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
                 /* A body a little over the limit is read and dropped before the 413, so the
                  * client is not reset mid-upload before it reads the answer; a huge one is cut off. */
@@ -456,7 +442,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         s->handler(s->app, &req, &resp);
         if (resp.stream_read && !stream_slot_take(s, l->transport)) {
                 resp.stream_free(resp.stream_cls);
-                return unavailable(conn, "too many event streams are open; try again later");
+                return early_error(conn, 503, "unavailable", "too many event streams are open; try again later", "5");
         }
         return send_response(conn, s, l->transport, &resp);
 }

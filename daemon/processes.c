@@ -31,15 +31,9 @@ static void file_name(char *buf, size_t size, int64_t id, const char *what) {
 /* Whether the shim we started is still the process with that pid (not a reused pid, not a
  * zombie waiting for whoever inherited it). */
 static bool shim_alive(pid_t pid, uint64_t start) {
-        char path[64], buf[512];
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-        if (n <= 0)
-                return false;
-        buf[n] = '\0';
-        const char *p = strrchr(buf, ')');
-        if (!p || p[2] == 'Z' || p[2] == 'X')
+        char buf[512];
+        const char *f = cg_proc_stat(pid, buf, sizeof buf);
+        if (!f || f[0] == 'Z' || f[0] == 'X')
                 return false;
         return spawn_start_time(pid) == start;
 }
@@ -322,16 +316,10 @@ static bool runs_file(pid_t pid, int fd) {
 
 /* PF_KTHREAD in the flags of /proc/PID/stat (field 9). */
 static bool kernel_thread(pid_t pid) {
-        char path[64], buf[1024];
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-        if (n <= 0)
-                return false;
-        buf[n] = '\0';
-        char *p = strrchr(buf, ')');
+        char buf[1024];
+        const char *f = cg_proc_stat(pid, buf, sizeof buf);
         unsigned long flags = 0;
-        return p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %lu", &flags) == 1 && (flags & 0x00200000UL);
+        return f && sscanf(f, "%*c %*d %*d %*d %*d %*d %lu", &flags) == 1 && (flags & 0x00200000UL);
 }
 
 int processes_attachable(Processes *ps, pid_t pid, CgError *err) {

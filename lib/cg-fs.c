@@ -119,6 +119,18 @@ static int append_pids(int fd, pid_t **pids, size_t *n, size_t *cap) {
         return 0;
 }
 
+/* A DIR of its own on a copy of fd (closedir leaves fd open). */
+static int open_dir_stream(int fd, DIR **ret) {
+        int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        *ret = dup < 0 ? NULL : fdopendir(dup);
+        if (*ret)
+                return 0;
+        int r = -errno;
+        if (dup >= 0)
+                close(dup);
+        return r;
+}
+
 /* Calls fn on each process leaf below fd. kernfs counts 2 + one link per subdirectory, so a
  * group without any costs one fstat. */
 static int each_leaf(int fd, int (*fn)(int fd, const char *name, void *data), void *data) {
@@ -127,15 +139,10 @@ static int each_leaf(int fd, int (*fn)(int fd, const char *name, void *data), vo
                 return -errno;
         if (st.st_nlink <= 2)
                 return 0;
-        int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        DIR *d = dup < 0 ? NULL : fdopendir(dup);
-        if (!d) {
-                int r = -errno;
-                if (dup >= 0)
-                        close(dup);
+        DIR *d;
+        int r = open_dir_stream(fd, &d);
+        if (r < 0)
                 return r;
-        }
-        int r = 0;
         for (struct dirent *e; r >= 0 && (e = readdir(d));)
                 if (e->d_type == DT_DIR && cg_fs_is_leaf_name(e->d_name))
                         r = fn(dirfd(d), e->d_name, data);
@@ -186,14 +193,10 @@ int cg_fs_remove_leaves_at(int fd) {
 }
 
 int cg_fs_subdirs_at(int fd, char (*ret)[256], size_t max) {
-        int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        DIR *d = dup < 0 ? NULL : fdopendir(dup);
-        if (!d) {
-                int r = -errno;
-                if (dup >= 0)
-                        close(dup);
+        DIR *d;
+        int r = open_dir_stream(fd, &d);
+        if (r < 0)
                 return r;
-        }
         size_t n = 0;
         for (struct dirent *e; n < max && (e = readdir(d));)
                 if (e->d_type == DT_DIR && e->d_name[0] != '.')

@@ -43,6 +43,10 @@ static inline void cg_closep(int *fd) {
  * Returns 0 or -errno. */
 int cg_mkdir_parent(const char *path);
 
+/* The fields of /proc/PID/stat after the command name (which may hold spaces and
+ * parentheses), starting at the state letter; NULL if the process is gone. */
+const char *cg_proc_stat(pid_t pid, char *buf, size_t size);
+
 static inline uint64_t cg_now_usec(clockid_t clock) {
         struct timespec ts;
         clock_gettime(clock, &ts);

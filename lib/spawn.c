@@ -150,17 +150,11 @@ static _Noreturn void run_shim(const SpawnSpec *s, int go, int rep, int spec) {
 }
 
 uint64_t spawn_start_time(pid_t pid) {
-        char path[64], buf[1024];
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-        if (n <= 0)
-                return 0;
-        buf[n] = '\0';
-        char *p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
+        char buf[1024];
+        const char *f = cg_proc_stat(pid, buf, sizeof buf);
         unsigned long long v = 0;
-        if (!p ||
-            sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &v) != 1)
+        if (!f ||
+            sscanf(f, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &v) != 1)
                 return 0;
         return v;
 }
