@@ -343,7 +343,10 @@ static void *reaper(void *arg) {
                 pthread_mutex_lock(&s->conn_lock);
                 for (Conn *c = s->conns; c; c = c->next) {
                         struct stat st;
-                        if (!c->busy && !c->shut && c->since < late && fstat(c->fd, &st) == 0 && st.st_ino == c->ino) {
+                        int listening = 0;
+                        socklen_t len = sizeof listening;
+                        if (!c->busy && !c->shut && c->since < late && fstat(c->fd, &st) == 0 && st.st_ino == c->ino &&
+                            getsockopt(c->fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && !listening) {
                                 (void)shutdown(c->fd, SHUT_RDWR);
                                 c->shut = true;
                         }
