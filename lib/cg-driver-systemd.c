@@ -664,36 +664,54 @@ static int unescape(const char *s, size_t len, char *out, size_t size) {
         return 0;
 }
 
-/* The group slices directly in g's slice, "<base>-<escaped name>.slice", as names. On v1
- * the freezer hierarchy (ours, made with the same slice names) is read. */
-static int sd_children(CgDriver *drv, const CgGroupPath *g, char (*ret)[CG_NAME_BUF], size_t max) {
-        DriverSd *d = sdrv(drv);
-        Units u;
+/* The group slices in the directory at path (below the root slice), as names, added to
+ * ret[0..*n) without repeats. */
+static void add_slices(DriverSd *d, const char *mount, const Units *u, char (*ret)[CG_NAME_BUF], size_t max,
+                       size_t *n) {
         char rootdir[UNIT_MAX + 8];
-        int r = units_of(d, g, &u, NULL);
-        if (r < 0)
-                return r;
         snprintf(rootdir, sizeof rootdir, "%s.slice", d->root);
-        _cleanup_close_ int top = open(d->unified ? CG_MOUNT : CG_MOUNT "/freezer", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int top = open(mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         _cleanup_close_ int root = top < 0 ? -errno : cg_fs_open_dir_at(top, rootdir);
-        _cleanup_close_ int fd = root < 0 ? root : cg_fs_open_path_at(root, u.path.names, u.path.depth);
-        if (fd < 0)
-                return fd;
-        char(*raw)[256] = calloc(max ? max : 1, 256);
+        _cleanup_close_ int fd = root < 0 ? root : cg_fs_open_path_at(root, u->path.names, u->path.depth);
+        char(*raw)[256] = fd < 0 ? NULL : calloc(max ? max : 1, 256);
         if (!raw)
-                return -ENOMEM;
-        size_t blen = strlen(u.base);
-        int k = cg_fs_subdirs_at(fd, raw, max), n = 0;
+                return;
+        size_t blen = strlen(u->base);
+        int k = cg_fs_subdirs_at(fd, raw, max);
         for (int i = 0; i < k; i++) {
                 size_t len = strlen(raw[i]);
                 char name[CG_NAME_BUF];
-                if (len > blen + 7 && strncmp(raw[i], u.base, blen) == 0 && raw[i][blen] == '-' &&
-                    strcmp(raw[i] + len - 6, ".slice") == 0 &&
-                    unescape(raw[i] + blen + 1, len - blen - 7, name, sizeof name) == 0 && cg_name_is_valid(name))
-                        snprintf(ret[n++], CG_NAME_BUF, "%s", name);
+                bool seen = false;
+                if (len <= blen + 7 || strncmp(raw[i], u->base, blen) != 0 || raw[i][blen] != '-' ||
+                    strcmp(raw[i] + len - 6, ".slice") != 0 ||
+                    unescape(raw[i] + blen + 1, len - blen - 7, name, sizeof name) < 0 || !cg_name_is_valid(name))
+                        continue;
+                for (size_t m = 0; m < *n && !seen; m++)
+                        seen = strcmp(ret[m], name) == 0;
+                if (!seen && *n < max)
+                        memcpy(ret[(*n)++], name, CG_NAME_BUF);
         }
         free(raw);
-        return k < 0 ? k : n;
+}
+
+/* The group slices directly in g's slice, "<base>-<escaped name>.slice", as names. On v1,
+ * the union over systemd's own trees and the hierarchies that hold slices: a create cut
+ * short may have reached some of them only. */
+static int sd_children(CgDriver *drv, const CgGroupPath *g, char (*ret)[CG_NAME_BUF], size_t max) {
+        static const char *const v1_mounts[] = {CG_MOUNT "/systemd", CG_MOUNT "/unified", CG_MOUNT "/freezer",
+                                                CG_MOUNT "/pids", CG_MOUNT "/memory"};
+        DriverSd *d = sdrv(drv);
+        Units u;
+        size_t n = 0;
+        int r = units_of(d, g, &u, NULL);
+        if (r < 0)
+                return r;
+        if (d->unified)
+                add_slices(d, CG_MOUNT, &u, ret, max, &n);
+        else
+                for (size_t i = 0; i < ELEMENTSOF(v1_mounts); i++)
+                        add_slices(d, v1_mounts[i], &u, ret, max, &n);
+        return (int)n;
 }
 
 /* Unified: the group's processes are those of the scopes directly in its slice. */

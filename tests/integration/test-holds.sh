@@ -247,6 +247,7 @@ check "... before its root was made" no_root "$ROOT-w"
 "$BIN/cgwardend" --listen 0.0.0.0:0 --allow-host cgw.example --socket none --root "$ROOT-w" --db "$TMP/t2/w.db" \
 	--token-file "$TMP/t2/w.token" --state-dir "$TMP/t2/w" 2>"$TMP/t2/w.log" &
 WPID=$!
+AT_EXIT+=('[ -n "$WPID" ] && kill -9 "$WPID" 2>/dev/null; remove_root "$ROOT-w"')
 for i in $(seq 100); do WPORT=$(sed -n 's|.*listening on http://0.0.0.0:\([0-9]*\).*|\1|p' "$TMP/t2/w.log"); [ -n "$WPORT" ] && break; sleep 0.1; done
 WTOKEN=$(cat "$TMP/t2/w.token" 2>/dev/null)
 host_status() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "Host: $1:$WPORT" -H "Authorization: Bearer $WTOKEN" "http://127.0.0.1:$WPORT/api/v1/groups"; }
@@ -254,8 +255,8 @@ check "with --allow-host cgw.example, Host cgw.example is answered (200)" test "
 check "... another Host is 403 (DNS rebinding)" test "$(host_status evil.example)" = 403
 check "... and the log says what is exposed" grep -q "reachable beyond this machine.*Host must be one of: localhost:$WPORT cgw.example:$WPORT" "$TMP/t2/w.log"
 kill -TERM "$WPID"; wait "$WPID" 2>/dev/null
+WPID= # reaped: its pid may be another process's now
 remove_root "$ROOT-w"; rm -f "/run/cgwarden/$ROOT-w.lock"
-AT_EXIT+=("kill -9 $WPID 2>/dev/null; remove_root '$ROOT-w'")
 
 # ---- every response carries the security headers; SIGHUP is not fatal ----
 hdr=$(curl -s -D - -o /dev/null --unix-socket "$SOCK" http://localhost/api/v1/groups/nope)
