@@ -166,6 +166,10 @@ remove_root() {
 	# systemd removes its own directories once the root slice is stopped.
 	[ "$DRIVER" = systemd ] && timeout 30 systemctl stop "$rootdir" >/dev/null 2>&1
 	if [ "$LAYOUT" = v2 ]; then tops=$CG/$rootdir; else tops=$(ls -d "$CG"/*/"$rootdir" 2>/dev/null); fi
+	# Nothing to remove: an empty list would make find walk the current directory, and
+	# kill every process of every cgroup below it.
+	tops=$(for d in $tops; do [ -d "$d" ] && echo "$d"; done)
+	[ -n "$tops" ] || return 0
 	for d in $(find $tops -depth -type d 2>/dev/null); do
 		[ -f "$d/freezer.state" ] && echo THAWED >"$d/freezer.state" 2>/dev/null
 		[ -f "$d/cgroup.freeze" ] && echo 0 >"$d/cgroup.freeze" 2>/dev/null
