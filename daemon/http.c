@@ -339,16 +339,19 @@ static void *reaper(void *arg) {
         struct pollfd p = {.fd = s->reaper_stop[0], .events = POLLIN};
         while (poll(&p, 1, 250) == 0) {
                 /* As an age, never as "now - deadline": a machine up for less than the
-                 * deadline (a VM that just booted) would make that wrap round. */
-                uint64_t now = now_usec(), deadline = (uint64_t)s->request_deadline_sec * 1000000u;
+                 * deadline (a VM that just booted) would make that wrap round. And "now" is
+                 * read under the lock: a connection that came or was answered in between
+                 * would be younger than "now" and its age would wrap round too. */
+                uint64_t deadline = (uint64_t)s->request_deadline_sec * 1000000u;
                 bool wake = false;
                 pthread_mutex_lock(&s->conn_lock);
+                uint64_t now = now_usec();
                 for (Conn *c = s->conns; c; c = c->next) {
                         struct stat st;
                         int listening = 0;
                         socklen_t len = sizeof listening;
-                        if (!c->busy && !c->shut && now - c->since > deadline && fstat(c->fd, &st) == 0 &&
-                            st.st_ino == c->ino &&
+                        if (!c->busy && !c->shut && now > c->since && now - c->since > deadline &&
+                            fstat(c->fd, &st) == 0 && st.st_ino == c->ino &&
                             getsockopt(c->fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && !listening) {
                                 (void)shutdown(c->fd, SHUT_RDWR);
                                 c->shut = true;
