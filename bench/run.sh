@@ -27,6 +27,8 @@ cleanup() {
 	for h in /sys/fs/cgroup/ /sys/fs/cgroup/*/; do
 		for r in "$ROOT" "$RAW" "$PEER" "$SROOT" "$SRAW"; do [ -d "$h$r" ] && find "$h$r" -depth -type d -exec rmdir {} \; 2>/dev/null; done
 	done
+	rm -f "/run/cgwarden/$ROOT.lock" "/run/cgwarden/$SROOT.lock" # the daemons' per-root locks
+	rmdir /run/cgwarden 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
