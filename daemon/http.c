@@ -348,11 +348,8 @@ static void *reaper(void *arg) {
                 uint64_t now = now_usec();
                 for (Conn *c = s->conns; c; c = c->next) {
                         struct stat st;
-                        int listening = 0;
-                        socklen_t len = sizeof listening;
                         if (!c->busy && !c->shut && now > c->since && now - c->since > deadline &&
-                            fstat(c->fd, &st) == 0 && st.st_ino == c->ino &&
-                            getsockopt(c->fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && !listening) {
+                            fstat(c->fd, &st) == 0 && st.st_ino == c->ino) {
                                 (void)shutdown(c->fd, SHUT_RDWR);
                                 c->shut = true;
                         }
